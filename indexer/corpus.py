@@ -1,0 +1,106 @@
+"""Read files and folders into documents, turns and passages, and report what was found."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .dedupe import Duplicate, merge_duplicates
+from .errors import InputPathMissing, UnreadableFile
+from .model import Document, Passage, Turn
+from .passages import MAX_WORDS, make_passages, prompting_questions
+from .readers import read_document
+from .speakers import name_from_other_documents
+from .turns import split_turns
+
+_SKIPPED_NAMES = ("readme", "license", "changelog")
+
+
+@dataclass
+class Failure:
+    path: str
+    error: str
+
+
+@dataclass
+class Corpus:
+    files: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    turns: dict[str, list[Turn]] = field(default_factory=dict)
+    passages: list[Passage] = field(default_factory=list)
+
+    def report(self) -> dict:
+        """The `inspect --json` summary."""
+        all_turns = [turn for turns in self.turns.values() for turn in turns]
+        officials = Counter(turn.speaker for turn in all_turns if turn.role == "official")
+        return {
+            "files": self.files,
+            "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "documents": len(self.documents),
+            "documents_without_text": [doc.doc_id for doc in self.documents if not doc.paragraphs],
+            "duplicates": [
+                {"kept": d.kept, "dropped": d.dropped, "similarity": d.similarity} for d in self.duplicates
+            ],
+            "turns": len(all_turns),
+            "roles": dict(Counter(turn.role for turn in all_turns).most_common()),
+            "passages": len(self.passages),
+            "qa_pairs": sum(self._qa_pairs(turns) for turns in self.turns.values()),
+            "non_official_passages": sum(p.role != "official" for p in self.passages),
+            "kinds": dict(Counter(doc.kind for doc in self.documents).most_common()),
+            "speakers": [{"name": n, "turns": c} for n, c in officials.most_common(20)],
+        }
+
+    @staticmethod
+    def _qa_pairs(turns: list[Turn]) -> int:
+        return sum(role == "reporter" for _, role in prompting_questions(turns).values())
+
+
+def collect_files(paths: list[str | Path]) -> list[Path]:
+    """Every file named, and every file under every folder named (README/LICENSE and hidden files aside)."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputPathMissing(f"{path}: no such file or folder; check the path and try again")
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p, path)))
+        else:
+            files.append(path)
+    return files
+
+
+def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: bool = True) -> Corpus:
+    files = collect_files(paths)
+    corpus = Corpus(files=len(files))
+    documents = []
+    for path in tqdm(files, desc="reading", unit="file", disable=not progress):
+        try:
+            doc = read_document(path)
+        except UnreadableFile as exc:
+            corpus.failed.append(Failure(str(path), str(exc)))
+            continue
+        if doc.doc_id in corpus.turns:
+            doc.doc_id += "-" + hashlib.sha1(" ".join(doc.paragraphs).encode()).hexdigest()[:8]
+        corpus.turns[doc.doc_id] = split_turns(doc)
+        documents.append(doc)
+    corpus.documents, corpus.duplicates = merge_duplicates(documents)
+    for duplicate in corpus.duplicates:
+        for doc_id in duplicate.dropped:
+            del corpus.turns[doc_id]
+    name_from_other_documents([turn for turns in corpus.turns.values() for turn in turns])
+    for doc in tqdm(corpus.documents, desc="passages", unit="doc", disable=not progress):
+        corpus.passages.extend(make_passages(corpus.turns[doc.doc_id], max_words))
+    return corpus
+
+
+def _wanted(path: Path, root: Path) -> bool:
+    parts = path.relative_to(root).parts
+    if any(part.startswith(".") for part in parts):
+        return False
+    return not path.name.lower().startswith(_SKIPPED_NAMES)

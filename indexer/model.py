@@ -1,0 +1,76 @@
+"""The records that flow through the pipeline: document -> turns -> passages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("official", "reporter", "moderator", "other")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place a document was read from; a deduplicated document has several."""
+
+    path: str
+    name: str
+    url: str | None = None
+
+
+@dataclass
+class Document:
+    """A transcript or statement, as read from one source file.
+
+    `paragraphs` is the body as plain text, one paragraph per item, with
+    markdown and hard wrapping removed; `president` is the sitting president
+    the source names (used to resolve `THE PRESIDENT`).
+    """
+
+    doc_id: str
+    title: str
+    date: str | None
+    kind: str
+    source_url: str | None
+    source_name: str
+    path: str
+    paragraphs: list[str]
+    president: str | None = None
+    sources: list[Source] = field(default_factory=list)
+
+
+@dataclass
+class Turn:
+    """What one speaker said without interruption."""
+
+    doc_id: str
+    number: int
+    label: str
+    speaker: str
+    role: str
+    paragraphs: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass
+class Passage:
+    """A piece of an official turn, small enough to embed and to quote.
+
+    `para_start`/`para_end` are the inclusive paragraph span inside turn
+    `turn`; `question` is the reporter question that prompted the turn.
+    """
+
+    passage_id: str
+    doc_id: str
+    turn: int
+    para_start: int
+    para_end: int
+    speaker: str
+    role: str
+    question: str | None
+    text: str
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())
