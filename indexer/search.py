@@ -1,0 +1,348 @@
+"""Answer a question from an index: dense (FAISS), keyword (FTS5 BM25) or both fused.
+
+Filters are applied before the cut: the allowed passages are selected in
+SQLite and both retrievers search only among them, so a narrow filter still
+returns k results when k exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import faiss
+import numpy as np
+from dateutil import parser as dateparser
+from rapidfuzz import process
+
+from . import store
+from .embed import Embedder, resolve_model
+from .errors import BadQuery, IndexMismatch
+from .fusion import reciprocal_rank_fusion
+from .highlight import best_sentences
+from .model import ROLES
+from .query import Query, parse_query
+
+DEFAULT_INDEX = Path("data/index")
+MODES = ("hybrid", "dense", "keyword")
+_MIN_CANDIDATES = 100
+_GROWTH = 4
+_MAX_ROUNDS = 4
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("PODIUM_INDEX") or DEFAULT_INDEX)
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: str | None = None
+    until: str | None = None
+    speakers: tuple[str, ...] = ()
+    role: str | None = None
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass
+class Result:
+    rank: int
+    score: float
+    text: str
+    highlight: str
+    speaker: str
+    role: str
+    question: str | None
+    title: str
+    date: str | None
+    kind: str
+    source_url: str | None
+    doc_id: str
+    passage_id: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def citation(self) -> str:
+        """"Jen Psaki, Press Briefing by Press Secretary Jen Psaki, 2022-03-01, <url>"."""
+        parts = [self.speaker, self.title, self.date or "undated", self.source_url or self.doc_id]
+        return ", ".join(parts)
+
+
+@dataclass
+class Index:
+    path: Path
+    version: Path
+    manifest: dict
+    db: object = field(repr=False)
+    vectors: faiss.Index = field(repr=False)
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, model: str | None = None) -> Index:
+        """Open the current version of the index at `path` (default: $PODIUM_INDEX or data/index).
+
+        `model`, if given, must be the one the index was built with.
+        """
+        path = Path(path) if path else default_index_dir()
+        version, manifest = store.open_version(path)
+        if model and resolve_model(model)[0] != manifest.get("model"):
+            raise IndexMismatch(
+                f"the index at {path} was built with model {manifest.get('model')!r}, not {model!r}; "
+                f"search without --model, or rebuild with: python -m indexer build PATH... "
+                f"--index {path} --model {model}"
+            )
+        db = store.connect_readonly(version)
+        passages = db.execute("SELECT count(*) FROM passages").fetchone()[0]
+        return cls(path, version, manifest, db, store.load_vectors(version, passages))
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return Embedder(self.manifest["model"])
+
+    def search(
+        self,
+        question: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        per_doc: int | None = 2,
+    ) -> list[Result]:
+        if mode not in MODES:
+            raise BadQuery(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
+        if k < 1:
+            raise BadQuery("k must be at least 1")
+        query = parse_query(question)
+        where = self._filter_sql(filters or Filters())
+        allowed = self._allowed_ids(where, query)
+        if allowed is not None and len(allowed) == 0:
+            return []
+        vector = self.embedder.encode_query(query.text) if mode != "keyword" else None
+        wanted = max(_MIN_CANDIDATES, 10 * k)
+        for _ in range(_MAX_ROUNDS):
+            ranked, exhausted = self._ranked(query, where, vector, allowed, mode, wanted)
+            chosen = self._cap_per_document(ranked, k, per_doc)
+            if len(chosen) >= k or exhausted:
+                break
+            wanted *= _GROWTH
+        return self._results(chosen, query)
+
+    def _ranked(self, query: Query, where, vector, allowed, mode: str, wanted: int):
+        """(id, score) best first, and whether every allowed passage was already considered."""
+        dense = self._dense(vector, allowed, wanted) if mode != "keyword" else []
+        keyword = self._keyword(query, where, wanted) if mode != "dense" else []
+        exhausted = len(dense) < wanted and len(keyword) < wanted
+        if mode == "dense":
+            return dense, len(dense) < wanted
+        if mode == "keyword":
+            return keyword, len(keyword) < wanted
+        fused = reciprocal_rank_fusion({"dense": [i for i, _ in dense], "keyword": [i for i, _ in keyword]})
+        return fused, exhausted
+
+    def _dense(self, vector: np.ndarray, allowed: np.ndarray | None, wanted: int) -> list[tuple[int, float]]:
+        limit = self.vectors.ntotal if allowed is None else len(allowed)
+        n = min(wanted, limit)
+        if n == 0:
+            return []
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, ids = self.vectors.search(vector[None, :], n, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _keyword(self, query: Query, where: tuple[str, list], wanted: int) -> list[tuple[int, float]]:
+        expression = query.fts_expression()
+        if not expression:
+            return []
+        where, params = where
+        sql = (
+            "SELECT f.rowid, bm25(passages_fts) AS s FROM passages_fts f "
+            "JOIN passages p ON p.id = f.rowid WHERE passages_fts MATCH ? "
+            f"{'AND ' + where if where else ''} ORDER BY s LIMIT ?"
+        )
+        rows = self.db.execute(sql, [expression, *params, wanted]).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _allowed_ids(self, where: tuple[str, list], query: Query) -> np.ndarray | None:
+        """The passage ids that obey the filters and contain every quoted phrase; None for all."""
+        where, params = where
+        phrase = query.phrase_expression()
+        if not where and not phrase:
+            return None
+        sql = "SELECT p.id FROM passages p"
+        clauses = [where] if where else []
+        if phrase:
+            sql += " JOIN passages_fts f ON f.rowid = p.id"
+            clauses.append("passages_fts MATCH ?")
+            params = [*params, phrase]
+        sql += " WHERE " + " AND ".join(clauses)
+        ids = [row[0] for row in self.db.execute(sql, params)]
+        return np.array(sorted(ids), dtype=np.int64)
+
+    def _filter_sql(self, filters: Filters) -> tuple[str, list]:
+        clauses, params = [], []
+        since = parse_date_bound(filters.since, end=False, name="--since")
+        until = parse_date_bound(filters.until, end=True, name="--until")
+        if since and until and since > until:
+            raise BadQuery(f"--since {since} is after --until {until}; swap them")
+        if since:
+            clauses.append("p.date >= ?")
+            params.append(since)
+        if until:
+            clauses.append("p.date <= ?")
+            params.append(until)
+        if filters.speakers:
+            names = self.match_speakers(filters.speakers)
+            clauses.append(f"p.speaker IN ({','.join('?' * len(names))})")
+            params.extend(names)
+        if filters.role:
+            if filters.role not in ROLES:
+                raise BadQuery(f"unknown role {filters.role!r}; use one of: {', '.join(ROLES)}")
+            clauses.append("p.role = ?")
+            params.append(filters.role)
+        if filters.kinds:
+            known = {kind for kind, _ in self.kinds()}
+            for kind in filters.kinds:
+                if kind not in known:
+                    raise BadQuery(f"unknown kind {kind!r}; this index has: {', '.join(sorted(known))}")
+            clauses.append(f"p.kind IN ({','.join('?' * len(filters.kinds))})")
+            params.extend(filters.kinds)
+        return " AND ".join(clauses), params
+
+    def match_speakers(self, wanted: tuple[str, ...]) -> list[str]:
+        """Display names for the requested speakers: a full name or a surname, any case."""
+        names = [name for name, _ in self.speakers()]
+        matched = []
+        for request in wanted:
+            key = request.strip().casefold()
+            hits = [n for n in names if n.casefold() == key] or [
+                n for n in names if n.split()[-1].casefold() == key
+            ]
+            if not hits:
+                close = [m[0] for m in process.extract(request, names, limit=3, score_cutoff=60)]
+                hint = f"; did you mean {', '.join(close)}?" if close else "; see `python -m indexer stats`"
+                raise BadQuery(f"no speaker named {request!r} in this index{hint}")
+            matched.extend(hits)
+        return matched
+
+    def _cap_per_document(self, ranked, k: int, per_doc: int | None) -> list[tuple[int, float]]:
+        """The best k, with at most `per_doc` passages from one document (no cap if None or 0)."""
+        chosen, taken = [], {}
+        for passage, score in ranked:
+            doc = self._document_of[passage]
+            if per_doc and taken.get(doc, 0) >= per_doc:
+                continue
+            taken[doc] = taken.get(doc, 0) + 1
+            chosen.append((passage, score))
+            if len(chosen) == k:
+                break
+        return chosen
+
+    @cached_property
+    def _document_of(self) -> np.ndarray:
+        """Passage id -> a number for its document, to cap results per document without a query."""
+        numbers: dict[str, int] = {}
+        rows = self.db.execute("SELECT doc_id FROM passages ORDER BY id")
+        return np.array([numbers.setdefault(row[0], len(numbers)) for row in rows], dtype=np.int32)
+
+    def _results(self, chosen, query: Query) -> list[Result]:
+        if not chosen:
+            return []
+        ids = [i for i, _ in chosen]
+        rows = self.db.execute(
+            "SELECT p.id, p.passage_id, p.doc_id, p.speaker, p.role, p.question, p.text, p.date, "
+            "p.kind, d.title, d.source_url FROM passages p JOIN documents d ON d.doc_id = p.doc_id "
+            f"WHERE p.id IN ({','.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
+        by_id = {row["id"]: row for row in rows}
+        words = list(query.terms) + [w for p in query.phrases for w in p.split()]
+        return [
+            Result(
+                rank=rank,
+                score=round(score, 6),
+                text=row["text"],
+                highlight=best_sentences(row["text"], words),
+                speaker=row["speaker"],
+                role=row["role"],
+                question=row["question"],
+                title=row["title"],
+                date=row["date"],
+                kind=row["kind"],
+                source_url=row["source_url"],
+                doc_id=row["doc_id"],
+                passage_id=row["passage_id"],
+            )
+            for rank, (row, score) in enumerate(((by_id[i], s) for i, s in chosen), start=1)
+        ]
+
+    def speakers(self) -> list[tuple[str, int]]:
+        return [tuple(r) for r in self.db.execute(
+            "SELECT speaker, count(*) c FROM passages GROUP BY speaker ORDER BY c DESC, speaker")]
+
+    def kinds(self) -> list[tuple[str, int]]:
+        return [tuple(r) for r in self.db.execute(
+            "SELECT kind, count(*) c FROM passages GROUP BY kind ORDER BY c DESC, kind")]
+
+    def date_range(self) -> tuple[str | None, str | None]:
+        return tuple(self.db.execute("SELECT min(date), max(date) FROM passages").fetchone())
+
+    def context(self, passage_id: str, before: int = 2, after: int = 2) -> list[dict]:
+        """The turns around a passage's turn, for showing the exchange it belongs to."""
+        row = self.db.execute("SELECT doc_id, turn FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
+        if row is None:
+            raise BadQuery(f"no passage {passage_id!r} in this index")
+        turns = self.db.execute(
+            "SELECT number, speaker, role, text FROM turns WHERE doc_id = ? AND number BETWEEN ? AND ? "
+            "ORDER BY number",
+            (row["doc_id"], row["turn"] - before, row["turn"] + after),
+        )
+        return [dict(t) | {"is_answer": t["number"] == row["turn"]} for t in turns]
+
+    def stats(self) -> dict:
+        first, last = self.date_range()
+        speakers = self.speakers()
+        return {
+            "index": str(self.path),
+            "version": self.version.name,
+            "documents": self.db.execute("SELECT count(*) FROM documents").fetchone()[0],
+            "passages": self.vectors.ntotal,
+            "speakers": len(speakers),
+            "top_speakers": [{"name": n, "passages": c} for n, c in speakers[:10]],
+            "kinds": dict(self.kinds()),
+            "date_range": [first, last],
+            "model": self.manifest.get("model"),
+            "dimension": self.manifest.get("dimension"),
+            "built_at": self.manifest.get("built_at"),
+            "size_bytes": store.directory_size(self.version),
+        }
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def parse_date_bound(value: str | None, end: bool, name: str) -> str | None:
+    """ISO date for a bound: "2022" and "2022-03" mean the whole year or month."""
+    if value is None or not str(value).strip():
+        return None
+    value = str(value).strip()
+    if re.fullmatch(r"\d{4}", value):
+        return f"{value}-12-31" if end else f"{value}-01-01"
+    if re.fullmatch(r"\d{4}-\d{2}", value):
+        first = dt.date.fromisoformat(f"{value}-01") if _valid_month(value) else None
+        if first is None:
+            raise BadQuery(f"{name} {value!r} is not a date; use YYYY-MM-DD, YYYY-MM or YYYY")
+        if not end:
+            return first.isoformat()
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return (following - dt.timedelta(days=1)).isoformat()
+    try:
+        return dateparser.parse(value).date().isoformat()
+    except (ValueError, OverflowError) as exc:
+        raise BadQuery(f"{name} {value!r} is not a date; use YYYY-MM-DD, YYYY-MM or YYYY") from exc
+
+
+def _valid_month(value: str) -> bool:
+    return 1 <= int(value[5:7]) <= 12

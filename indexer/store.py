@@ -1,0 +1,240 @@
+"""The index on disk: one directory, whole versions swapped in atomically.
+
+    INDEX_DIR/
+      current -> builds/<id>      symlink, replaced atomically at the end of a build
+      builds/<id>/manifest.json   how the version was built (model, dimension, counts, ...)
+      builds/<id>/podium.sqlite   documents, turns, passages, FTS5 keywords, embeddings
+      builds/<id>/vectors.faiss   the passage vectors, row i = passages.id i
+      build.lock                  held while a build runs
+
+A version directory is never changed once `current` points at it, so a
+reader that opened it keeps a consistent view while a new version is built
+beside it. See docs/index-format.md.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .errors import IndexCorrupt, IndexMissing, IndexMismatch, PodiumError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DATABASE = "podium.sqlite"
+VECTORS = "vectors.faiss"
+CURRENT = "current"
+BUILDS = "builds"
+_KEEP_OLD_VERSIONS = 1
+
+MIGRATIONS = (
+    """
+    CREATE TABLE documents (
+        doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, kind TEXT NOT NULL,
+        source_url TEXT, source_name TEXT NOT NULL, path TEXT NOT NULL, sources TEXT NOT NULL
+    );
+    CREATE TABLE turns (
+        doc_id TEXT NOT NULL, number INTEGER NOT NULL, label TEXT NOT NULL,
+        speaker TEXT NOT NULL, role TEXT NOT NULL, text TEXT NOT NULL,
+        PRIMARY KEY (doc_id, number)
+    );
+    CREATE TABLE passages (
+        id INTEGER PRIMARY KEY, passage_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL,
+        turn INTEGER NOT NULL, para_start INTEGER NOT NULL, para_end INTEGER NOT NULL,
+        speaker TEXT NOT NULL, role TEXT NOT NULL, question TEXT, text TEXT NOT NULL,
+        date TEXT, kind TEXT NOT NULL, content_hash TEXT NOT NULL
+    );
+    CREATE INDEX passages_date ON passages(date);
+    CREATE INDEX passages_speaker ON passages(speaker COLLATE NOCASE);
+    CREATE INDEX passages_doc ON passages(doc_id);
+    CREATE TABLE embeddings (content_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
+    CREATE VIRTUAL TABLE passages_fts USING fts5(
+        text, content='passages', content_rowid='id', tokenize='porter unicode61'
+    );
+    """,
+)
+
+
+class IndexBusy(PodiumError):
+    """Another build holds the lock."""
+
+
+def current_version(index_dir: Path) -> Path | None:
+    link = index_dir / CURRENT
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = link.resolve()
+    return target if target.is_dir() else None
+
+
+def read_manifest(version: Path) -> dict:
+    try:
+        return json.loads((version / MANIFEST).read_text())
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"{version / MANIFEST} is missing; {rebuild_hint(version)}") from exc
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{version / MANIFEST} is unreadable ({exc}); {rebuild_hint(version)}") from exc
+
+
+def rebuild_hint(version: Path) -> str:
+    index_dir = version.parent.parent if version.parent.name == BUILDS else version
+    return f"rebuild it with: python -m indexer build PATH... --index {index_dir}"
+
+
+def build_hint(index_dir: Path) -> str:
+    return f"python -m indexer build ../shared/corpus/seeds --index {index_dir}"
+
+
+def open_version(index_dir: Path) -> tuple[Path, dict]:
+    """The current version directory and its manifest, or a clear error."""
+    index_dir = Path(index_dir)
+    version = current_version(index_dir)
+    if version is None:
+        raise IndexMissing(f"no index at {index_dir}; build one first, e.g.: {build_hint(index_dir)}")
+    manifest = read_manifest(version)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"the index at {index_dir} has format version {manifest.get('format_version')}, "
+            f"this Podium reads version {FORMAT_VERSION}; {rebuild_hint(version)}"
+        )
+    return version, manifest
+
+
+def connect_readonly(version: Path) -> sqlite3.Connection:
+    path = version / DATABASE
+    if not path.is_file():
+        raise IndexCorrupt(f"{path} is missing; {rebuild_hint(version)}")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        db.execute("SELECT count(*) FROM passages").fetchone()
+        db.execute("SELECT rowid FROM passages_fts LIMIT 1").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorrupt(f"{path} is damaged ({exc}); {rebuild_hint(version)}") from exc
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def load_vectors(version: Path, expected: int) -> faiss.Index:
+    path = version / VECTORS
+    if not path.is_file():
+        raise IndexCorrupt(f"{path} is missing; {rebuild_hint(version)}")
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        raise IndexCorrupt(f"{path} is damaged; {rebuild_hint(version)}") from exc
+    if index.ntotal != expected:
+        raise IndexCorrupt(
+            f"{path} holds {index.ntotal} vectors for {expected} passages; {rebuild_hint(version)}"
+        )
+    return index
+
+
+def stored_embeddings(version: Path | None, hashes: set[str]) -> dict[str, np.ndarray]:
+    """Vectors an earlier version already has for these content hashes."""
+    if version is None or not hashes:
+        return {}
+    db = connect_readonly(version)
+    found = {}
+    wanted = list(hashes)
+    for start in range(0, len(wanted), 900):
+        batch = wanted[start : start + 900]
+        rows = db.execute(
+            f"SELECT content_hash, vector FROM embeddings WHERE content_hash IN ({','.join('?' * len(batch))})",
+            batch,
+        )
+        found.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in rows)
+    db.close()
+    return found
+
+
+@contextmanager
+def build_lock(index_dir: Path):
+    """One build at a time per index; stale half-built versions of killed builds are cleared."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / "build.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexBusy(f"another build is running on {index_dir}; wait for it to finish") from exc
+        _remove_unfinished(index_dir)
+        yield
+
+
+def new_version_dir(index_dir: Path) -> Path:
+    path = index_dir / BUILDS / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.partial"
+    path.mkdir(parents=True)
+    return path
+
+
+def create_database(version: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(version / DATABASE)
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for number, script in enumerate(MIGRATIONS, start=1):
+        db.executescript(script)
+        db.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (number,))
+    return db
+
+
+def write_vectors(version: Path, vectors: np.ndarray) -> None:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    faiss.write_index(index, str(version / VECTORS))
+
+
+def publish(index_dir: Path, version: Path, manifest: dict) -> Path:
+    """Finish a version and make it current in one atomic rename; older versions are pruned."""
+    (version / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    _fsync_tree(version)
+    final = version.with_name(version.name.removesuffix(".partial"))
+    version.rename(final)
+    link_tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    os.symlink(Path(BUILDS) / final.name, link_tmp)
+    os.replace(link_tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    _prune_old_versions(index_dir, keep=final)
+    return final
+
+
+def directory_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _remove_unfinished(index_dir: Path) -> None:
+    for partial in (index_dir / BUILDS).glob("*.partial") if (index_dir / BUILDS).is_dir() else ():
+        shutil.rmtree(partial, ignore_errors=True)
+    for stray in index_dir.glob(f".{CURRENT}.*"):
+        stray.unlink(missing_ok=True)
+
+
+def _prune_old_versions(index_dir: Path, keep: Path) -> None:
+    """Keep the new version and the one before it (a reader may still be using it)."""
+    versions = sorted(p for p in (index_dir / BUILDS).iterdir() if p.is_dir() and p != keep)
+    for old in versions[: max(0, len(versions) - _KEEP_OLD_VERSIONS)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_tree(path: Path) -> None:
+    for file in path.iterdir():
+        with open(file, "rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
