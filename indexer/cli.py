@@ -9,15 +9,14 @@ import functools
 import json
 import sys
 
-import csv
 import textwrap
-from dataclasses import fields
 
 import click
 
 from .build import build_index
 from .corpus import read_corpus
 from .errors import BadQuery, PodiumError
+from .export import results_csv, results_json
 from .model import ROLES
 from .search import MODES, Filters, Index, Result, default_index_dir
 
@@ -126,13 +125,13 @@ def search(question, index_dir, k, since, until, speakers, role, kinds, mode, pe
         for line in queries:
             if line.strip():
                 results = index.search(line.strip(), **options)
-                click.echo(json.dumps(_json_payload(line.strip(), results), ensure_ascii=False))
+                click.echo(results_json(line.strip(), results, indent=None))
         return
     results = index.search(question, **options)
     if as_json:
-        click.echo(json.dumps(_json_payload(question, results), ensure_ascii=False, indent=2))
+        click.echo(results_json(question, results))
     elif as_csv:
-        _write_csv(results)
+        click.echo(results_csv(results), nl=False)
     else:
         click.echo(_readable_results(results))
 
@@ -158,16 +157,6 @@ def stats(index_dir, as_json):
         f"model       {info['model']} ({info['dimension']} dimensions)\n"
         f"size        {info['size_bytes'] / 1e6:.1f} MB"
     )
-
-
-def _json_payload(question: str, results: list[Result]) -> dict:
-    return {"query": question, "results": [r.to_dict() for r in results]}
-
-
-def _write_csv(results: list[Result]) -> None:
-    writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=[f.name for f in fields(Result)])
-    writer.writeheader()
-    writer.writerows(r.to_dict() for r in results)
 
 
 def _readable_results(results: list[Result]) -> str:

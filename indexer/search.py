@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -77,8 +79,8 @@ class Index:
     path: Path
     version: Path
     manifest: dict
-    db: object = field(repr=False)
     vectors: faiss.Index = field(repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @classmethod
     def open(cls, path: str | Path | None = None, model: str | None = None) -> Index:
@@ -96,7 +98,16 @@ class Index:
             )
         db = store.connect_readonly(version)
         passages = db.execute("SELECT count(*) FROM passages").fetchone()[0]
-        return cls(path, version, manifest, db, store.load_vectors(version, passages))
+        index = cls(path, version, manifest, store.load_vectors(version, passages))
+        index._local.db = db
+        return index
+
+    @property
+    def db(self):
+        """This thread's read-only connection: the version's files never change, so each thread opens its own."""
+        if getattr(self._local, "db", None) is None:
+            self._local.db = store.connect_readonly(self.version)
+        return self._local.db
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -319,8 +330,24 @@ class Index:
             "size_bytes": store.directory_size(self.version),
         }
 
+    def match_count(self, question: str, filters: Filters | None = None) -> int:
+        """How many passages within the filters contain any of the question's words (all its phrases)."""
+        query = parse_query(question)
+        where, params = self._filter_sql(filters or Filters())
+        sql = ("SELECT count(*) FROM passages_fts f JOIN passages p ON p.id = f.rowid "
+               f"WHERE passages_fts MATCH ? {'AND ' + where if where else ''}")
+        return self.db.execute(sql, [query.fts_expression(), *params]).fetchone()[0]
+
+    def timeline(self, question: str, filters: Filters | None = None, top: int = 200) -> list[tuple[str, int]]:
+        """(YYYY-MM, count) of the `top` most relevant passages: when a topic was talked about."""
+        results = self.search(question, k=top, filters=filters, per_doc=None)
+        months = Counter(r.date[:7] for r in results if r.date)
+        return sorted(months.items())
+
     def close(self) -> None:
-        self.db.close()
+        if getattr(self._local, "db", None) is not None:
+            self._local.db.close()
+            self._local.db = None
 
 
 def parse_date_bound(value: str | None, end: bool, name: str) -> str | None:
