@@ -297,6 +297,9 @@ class Index:
         return [tuple(r) for r in self.db.execute(
             "SELECT kind, count(*) c FROM passages GROUP BY kind ORDER BY c DESC, kind")]
 
+    def roles(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT DISTINCT role FROM passages ORDER BY role")]
+
     def date_range(self) -> tuple[str | None, str | None]:
         return tuple(self.db.execute("SELECT min(date), max(date) FROM passages").fetchone())
 
