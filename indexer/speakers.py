@@ -142,6 +142,20 @@ def split_label(paragraph: str) -> tuple[str, str] | None:
     return label, match.group("rest") or ""
 
 
+def is_person_label(label: str) -> bool:
+    """A label that can only be a speaker: `Q`, `MS. PSAKI`, `THE PRESIDENT`, `SECRETARY MAYORKAS`.
+
+    A lone word (`FACT:`, `NATO:`) may be a heading; these cannot.
+    """
+    words = label.split()
+    return (
+        label == "Q"
+        or (words[0].rstrip(".") in HONORIFICS and len(words) > 1)
+        or label.startswith("THE ")
+        or any(word.rstrip(".,") in ROLE_WORDS for word in words)
+    )
+
+
 def _is_speaker_label(label: str) -> bool:
     words = label.replace("[", " ").replace("]", " ").split()
     if not words or len(words) > 7 or not any(ch.isalpha() for ch in label):
@@ -222,23 +236,26 @@ class SpeakerResolver:
         return bool(holder and surname and holder.split()[-1].lower() == surname.lower())
 
     def _name_from_phrase(self, phrase: str) -> str | None:
-        """"Press Secretary Karine Jean-Pierre" -> "Karine Jean-Pierre"; "Vice President Harris" -> Kamala Harris."""
+        """The person a title names: the trailing run of name words after any office words.
+
+        "NEC Director Brian Deese" -> "Brian Deese"; "the President" -> the sitting
+        president; "Vice President Harris" -> Kamala Harris; "the Leaders of the
+        United States and Japan" -> None (not one person).
+        """
         words = phrase.replace("’s", "").split()
-        for office, holder_key in (("Vice President", "THE VICE PRESIDENT"), ("First Lady", "THE FIRST LADY"),
-                                   ("Second Gentleman", "THE SECOND GENTLEMAN"), ("President", "THE PRESIDENT")):
-            if phrase.startswith(office):
-                rest = phrase[len(office):].split()
-                if len(rest) <= 1 or self._is_office_holder(holder_key, rest[-1]):
-                    holder = self._office_holder(holder_key)
-                    if holder and (not rest or holder.split()[-1] == rest[-1]):
-                        return holder
-        while words and words[0].rstrip(".") in TITLE_WORDS:
-            words.pop(0)
-        if not words:
+        name: list[str] = []
+        while words and _is_name_word(words[-1]):
+            name.insert(0, words.pop())
+        office = " ".join(w for w in words if w.lower() != "the").upper()
+        holder_key = OFFICE_ALIASES.get(office)
+        if holder_key and (not name or self._is_office_holder(holder_key, name[-1])):
+            return self._office_holder(holder_key)
+        if not name or (words and words[-1].lower() in ("of", "the", "and")):
             return None
-        if len(words) == 1:
-            return self.full_name(words[0]) or phrase
-        return " ".join(words)
+        if len(name) == 1:
+            office_word = words[-1:] if words and words[-1] in TITLE_WORDS else []
+            return self.full_name(name[0]) or (" ".join([*office_word, *name]) if office_word else None)
+        return " ".join(name)
 
     def _signed_by_president(self) -> bool:
         last = self.doc.paragraphs[-1]
@@ -265,6 +282,12 @@ class SpeakerResolver:
 _NAME = re.compile(
     r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+(?:([A-Z]\.)\s+)?((?:Mc|Mac|O’|O'|De|Di|La|Le)?[A-Z][a-z]+(?:[-’'][A-Z][a-z]+)?)\b"
 )
+
+
+def _is_name_word(word: str) -> bool:
+    """A word of a person's name as titles write it: "Karine", "Jean-Pierre", "O’Connor", "R."."""
+    bare = word.rstrip(".,")
+    return bool(re.fullmatch(r"[A-Z][a-z]*(?:[-’'][A-Z][a-z]+)*|[A-Z]\.?", word)) and bare not in TITLE_WORDS
 
 
 def _surname(words: list[str]) -> str | None:
@@ -314,7 +337,8 @@ _AUTHOR = re.compile(
     r"^(?:Joint\s+)?(?:Statement|Remarks(?:\s+as\s+Prepared(?:\s+for\s+Delivery)?)?|Op-Ed|Message|"
     r"Excerpts\s+(?:of|from)\s+Remarks|Pre-Taped\s+Remarks|Video\s+Remarks|Letter|Readout\s+of\s+Remarks)"
     r"\s+(?:by|from|of)\s+(?P<who>.+?)"
-    r"(?=\s+(?:on|at|in|to|for|regarding|about|during|after|before|with|celebrating|marking|honoring|and|ahead|upon|following)\b|[,:;–—]|$)"
+    r"(?=\s+(?i:on|at|in|to|for|regarding|about|during|after|before|with|and|ahead|upon|following|as)\b"
+    r"|\s+[A-Z][a-z]+ing\b|[,:;–—]|$)"
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .model import Document, Turn
-from .speakers import SpeakerResolver, split_label
+from .speakers import SpeakerResolver, is_person_label, split_label
 
 _TIME_STAMP = re.compile(r"^\d{1,2}:\d{2}\s*[AaPp]\.?\s*[Mm]\.?(?:\s+[A-Z]{2,4}T?)?\.?$")
 _END = re.compile(r"^END(?:\b|$)")
@@ -49,13 +49,14 @@ def split_turns(doc: Document) -> list[Turn]:
 
 
 def _is_transcript(doc: Document, labelled: list) -> bool:
-    """Labels make a transcript; in a written release one stray `NOTE:`-like line does not."""
+    """Labels make a transcript; in a written release, headings like `FACT:` do not."""
     labels = [found[0] for found in labelled if found]
     if not labels:
         return False
     if doc.kind in _TRANSCRIPT_KINDS or "Q" in labels:
         return True
-    return len(labels) >= 3 and len(set(labels)) >= 2
+    people = [label for label in labels if is_person_label(label)]
+    return len(people) >= 3 and len(set(people)) >= 2
 
 
 def _statement_turn(doc: Document, resolver: SpeakerResolver) -> Turn:
