@@ -1,0 +1,33 @@
+"""Which real files of ../shared/corpus the index and search tests use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+SEEDS = CORPUS / "seeds"
+BRIEFINGS = CORPUS / "whitehouse" / "press-briefings"
+
+SEED_FILES = sorted(SEEDS.iterdir())
+CHINA_CALL = BRIEFINGS / "2022-03" / "2022-03-14-background-press-call-by-senior-administration-officials-on-china.md"
+
+
+def slice_files() -> list[Path]:
+    """30 documents, 872 passages, 2021-12-30 .. 2022-03-31.
+
+    The two seeds, the February 2022 background calls, and March 2022 without
+    nine long Jen Psaki briefings (her March 7 one stays): four kinds, seventeen
+    speakers, a few hundred passages about Russia, oil, COVID and Afghanistan.
+    """
+    february = sorted((BRIEFINGS / "2022-02").glob("*background-press-call*"))
+    march = [
+        path for path in sorted((BRIEFINGS / "2022-03").iterdir())
+        if "press-briefing-by-press-secretary-jen-psaki" not in path.name or "march-7th" in path.name
+    ]
+    return SEED_FILES + february + march
+
+
+def background_calls_march() -> list[Path]:
+    """13 files, ~270 passages: enough for a build to spend several seconds embedding."""
+    return sorted((BRIEFINGS / "2022-03").glob("*background-press-call*"))

@@ -1,0 +1,46 @@
+"""Real indexes for the index and search tests, built with the real default model.
+
+Loaded as a plugin (`pytest_plugins = ["index_fixtures"]`) by the modules that
+need it, so the session index is built once per run, whichever of them runs
+first. Building it embeds 872 passages.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corpus_slices import SEED_FILES, slice_files
+from indexer.build import build_index
+from indexer.search import Index
+
+
+@pytest.fixture(scope="session")
+def shared_index(tmp_path_factory) -> Path:
+    """The slice's index directory; tests must not change it (copy it first)."""
+    path = tmp_path_factory.mktemp("shared") / "index"
+    build_index(slice_files(), path, progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def index(shared_index) -> Index:
+    return Index.open(shared_index)
+
+
+@pytest.fixture
+def index_copy(shared_index, tmp_path) -> Path:
+    """A throwaway copy of the shared index, `current` symlink included, to damage or edit."""
+    copy = tmp_path / "index"
+    shutil.copytree(shared_index, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory) -> Path:
+    """An index of the two seeds (18 passages), for tests that only read it."""
+    path = tmp_path_factory.mktemp("seeds") / "index"
+    build_index(SEED_FILES, path, progress=False)
+    return path
