@@ -35,7 +35,6 @@ DATABASE = "podium.sqlite"
 VECTORS = "vectors.faiss"
 CURRENT = "current"
 BUILDS = "builds"
-_KEEP_OLD_VERSIONS = 1
 
 MIGRATIONS = (
     """
@@ -199,11 +198,12 @@ def publish(index_dir: Path, version: Path, manifest: dict) -> Path:
     _fsync_tree(version)
     final = version.with_name(version.name.removesuffix(".partial"))
     version.rename(final)
+    previous = current_version(index_dir)
     link_tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
     os.symlink(Path(BUILDS) / final.name, link_tmp)
     os.replace(link_tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
-    _prune_old_versions(index_dir, keep=final)
+    _prune_old_versions(index_dir, keep=[final, previous])
     return final
 
 
@@ -218,11 +218,16 @@ def _remove_unfinished(index_dir: Path) -> None:
         stray.unlink(missing_ok=True)
 
 
-def _prune_old_versions(index_dir: Path, keep: Path) -> None:
-    """Keep the new version and the one before it (a reader may still be using it)."""
-    versions = sorted(p for p in (index_dir / BUILDS).iterdir() if p.is_dir() and p != keep)
-    for old in versions[: max(0, len(versions) - _KEEP_OLD_VERSIONS)]:
-        shutil.rmtree(old, ignore_errors=True)
+def _prune_old_versions(index_dir: Path, keep: list[Path | None]) -> None:
+    """Keep the new version and the one it replaced (a reader may still be using it).
+
+    The replaced one is known from the old link, not guessed from names: two
+    builds in the same second have names that do not sort by age.
+    """
+    names = {version.name for version in keep if version is not None}
+    for old in (index_dir / BUILDS).iterdir():
+        if old.is_dir() and old.name not in names:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _fsync_tree(path: Path) -> None:
