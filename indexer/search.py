@@ -8,6 +8,7 @@ returns k results when k exist.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import threading
@@ -38,6 +39,17 @@ _MAX_ROUNDS = 4
 
 def default_index_dir() -> Path:
     return Path(os.environ.get("PODIUM_INDEX") or DEFAULT_INDEX)
+
+
+def _damage_reported(method):
+    """For methods that read the database: a damaged page met mid-query is an IndexCorrupt error."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with store.damage_reported(self.version):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,7 @@ class Index:
     def embedder(self) -> Embedder:
         return Embedder(self.manifest["model"])
 
+    @_damage_reported
     def search(
         self,
         question: str,
@@ -289,20 +302,25 @@ class Index:
             for rank, (row, score) in enumerate(((by_id[i], s) for i, s in chosen), start=1)
         ]
 
+    @_damage_reported
     def speakers(self) -> list[tuple[str, int]]:
         return [tuple(r) for r in self.db.execute(
             "SELECT speaker, count(*) c FROM passages GROUP BY speaker ORDER BY c DESC, speaker")]
 
+    @_damage_reported
     def kinds(self) -> list[tuple[str, int]]:
         return [tuple(r) for r in self.db.execute(
             "SELECT kind, count(*) c FROM passages GROUP BY kind ORDER BY c DESC, kind")]
 
+    @_damage_reported
     def roles(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT DISTINCT role FROM passages ORDER BY role")]
 
+    @_damage_reported
     def date_range(self) -> tuple[str | None, str | None]:
         return tuple(self.db.execute("SELECT min(date), max(date) FROM passages").fetchone())
 
+    @_damage_reported
     def context(self, passage_id: str, before: int = 2, after: int = 2) -> list[dict]:
         """The turns around a passage's turn, for showing the exchange it belongs to."""
         row = self.db.execute("SELECT doc_id, turn FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
@@ -315,6 +333,7 @@ class Index:
         )
         return [dict(t) | {"is_answer": t["number"] == row["turn"]} for t in turns]
 
+    @_damage_reported
     def stats(self) -> dict:
         first, last = self.date_range()
         speakers = self.speakers()
@@ -333,6 +352,7 @@ class Index:
             "size_bytes": store.directory_size(self.version),
         }
 
+    @_damage_reported
     def match_count(self, question: str, filters: Filters | None = None) -> int:
         """How many passages within the filters contain any of the question's words (all its phrases)."""
         query = parse_query(question)

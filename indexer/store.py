@@ -123,6 +123,17 @@ def connect_readonly(version: Path) -> sqlite3.Connection:
     return db
 
 
+@contextmanager
+def damage_reported(version: Path):
+    """Damage the open check did not read turns up mid-query: report it like damage found on open."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if not (exc.sqlite_errorname or "").startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            raise
+        raise IndexCorrupt(f"{version / DATABASE} is damaged ({exc}); {rebuild_hint(version)}") from exc
+
+
 def load_vectors(version: Path, expected: int) -> faiss.Index:
     path = version / VECTORS
     if not path.is_file():
