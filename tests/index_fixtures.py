@@ -18,7 +18,7 @@ from indexer.search import Index
 
 
 @pytest.fixture(scope="session")
-def shared_index(tmp_path_factory) -> Path:
+def slice_dir(tmp_path_factory) -> Path:
     """The slice's index directory; tests must not change it (copy it first)."""
     path = tmp_path_factory.mktemp("shared") / "index"
     build_index(slice_files(), path, progress=False)
@@ -26,20 +26,20 @@ def shared_index(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def index(shared_index) -> Index:
-    return Index.open(shared_index)
+def slice_index(slice_dir) -> Index:
+    return Index.open(slice_dir)
 
 
 @pytest.fixture
-def index_copy(shared_index, tmp_path) -> Path:
+def slice_copy(slice_dir, tmp_path) -> Path:
     """A throwaway copy of the shared index, `current` symlink included, to damage or edit."""
     copy = tmp_path / "index"
-    shutil.copytree(shared_index, copy, symlinks=True)
+    shutil.copytree(slice_dir, copy, symlinks=True)
     return copy
 
 
 @pytest.fixture(scope="session")
-def seed_index(tmp_path_factory) -> Path:
+def seeds_dir(tmp_path_factory) -> Path:
     """An index of the two seeds (18 passages), for tests that only read it."""
     path = tmp_path_factory.mktemp("seeds") / "index"
     build_index(SEED_FILES, path, progress=False)

@@ -53,18 +53,18 @@ def tables(db_path: Path) -> set[str]:
 # The layout on disk (docs/index-format.md).
 
 
-def test_an_index_is_a_current_symlink_to_a_finished_version(seed_index):
-    link = seed_index / store.CURRENT
+def test_an_index_is_a_current_symlink_to_a_finished_version(seeds_dir):
+    link = seeds_dir / store.CURRENT
     version = link.resolve()
 
     assert link.is_symlink() and os.readlink(link) == f"builds/{version.name}"
-    assert version.parent == seed_index / "builds" and not version.name.endswith(".partial")
+    assert version.parent == seeds_dir / "builds" and not version.name.endswith(".partial")
     assert sorted(p.name for p in version.iterdir()) == ["manifest.json", "podium.sqlite", "vectors.faiss"]
-    assert (seed_index / "build.lock").is_file()
+    assert (seeds_dir / "build.lock").is_file()
 
 
-def test_the_manifest_records_how_the_index_was_built(seed_index):
-    manifest = json.loads((seed_index / "current" / "manifest.json").read_text())
+def test_the_manifest_records_how_the_index_was_built(seeds_dir):
+    manifest = json.loads((seeds_dir / "current" / "manifest.json").read_text())
     corpus = read_corpus(SEED_FILES, progress=False)
     turns = sum(len(t) for t in corpus.turns.values())
 
@@ -78,8 +78,8 @@ def test_the_manifest_records_how_the_index_was_built(seed_index):
     assert manifest["sources"] == [str(p) for p in SEED_FILES] and manifest["built_at"]
 
 
-def test_the_database_holds_every_table_and_one_vector_per_passage(seed_index):
-    version = seed_index / "current"
+def test_the_database_holds_every_table_and_one_vector_per_passage(seeds_dir):
+    version = seeds_dir / "current"
     db = sqlite3.connect(version / "podium.sqlite")
     counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
               for t in ("documents", "turns", "passages", "embeddings", "passages_fts")}
@@ -148,10 +148,10 @@ def test_the_replaced_version_is_kept_for_readers_and_older_ones_pruned(tmp_path
     assert {p.name for p in (tmp_path / "index" / "builds").iterdir()} == set(versions[1:])
 
 
-def test_a_rebuild_with_unchanged_texts_gives_the_same_answers(seed_index, tmp_path):
-    before = answers(seed_index)
+def test_a_rebuild_with_unchanged_texts_gives_the_same_answers(seeds_dir, tmp_path):
+    before = answers(seeds_dir)
     copy = tmp_path / "index"
-    shutil.copytree(seed_index, copy, symlinks=True)
+    shutil.copytree(seeds_dir, copy, symlinks=True)
 
     assert build_index(SEED_FILES, copy, progress=False).embedded == 0
     assert answers(copy) == before

@@ -64,16 +64,16 @@ def count(index: Index, where: str, params=()) -> int:
 
 
 @pytest.mark.parametrize("question, passage_id, speaker, date", PARAPHRASES, ids=lambda v: v[:30])
-def test_a_question_in_other_words_finds_the_answer_in_the_top_3(index, question, passage_id, speaker, date):
-    results = index.search(question, k=3)
+def test_a_question_in_other_words_finds_the_answer_in_the_top_3(slice_index, question, passage_id, speaker, date):
+    results = slice_index.search(question, k=3)
 
     assert passage_id in [r.passage_id for r in results]
     answer = next(r for r in results if r.passage_id == passage_id)
     assert (answer.speaker, answer.date) == (speaker, date)
 
 
-def test_the_slice_is_what_the_fixture_promises(index):
-    stats = index.stats()
+def test_the_slice_is_what_the_fixture_promises(slice_index):
+    stats = slice_index.stats()
 
     assert (stats["documents"], stats["passages"]) == (30, 872)
     assert stats["date_range"] == ["2021-12-30", "2022-03-31"]
@@ -81,8 +81,8 @@ def test_the_slice_is_what_the_fixture_promises(index):
     assert stats["model"] == "all-MiniLM-L6-v2" and stats["dimension"] == 384
 
 
-def test_results_are_ranked_cited_and_highlighted(index):
-    results = index.search("sanctions on Russian banks", k=5)
+def test_results_are_ranked_cited_and_highlighted(slice_index):
+    results = slice_index.search("sanctions on Russian banks", k=5)
 
     assert [r.rank for r in results] == [1, 2, 3, 4, 5]
     assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
@@ -99,66 +99,66 @@ QUESTION = "sanctions on Russia"
 
 
 @pytest.fixture(scope="module")
-def unfiltered(index):
-    return index.search(QUESTION, k=10)
+def unfiltered(slice_index):
+    return slice_index.search(QUESTION, k=10)
 
 
-def test_since_keeps_later_passages(index, unfiltered):
-    results = index.search(QUESTION, k=10, filters=Filters(since="2022-03-01"))
+def test_since_keeps_later_passages(slice_index, unfiltered):
+    results = slice_index.search(QUESTION, k=10, filters=Filters(since="2022-03-01"))
 
     assert len(results) == 10 and all(r.date >= "2022-03-01" for r in results)
     assert any(r.date < "2022-03-01" for r in unfiltered)
 
 
-def test_until_keeps_earlier_passages(index, unfiltered):
-    results = index.search(QUESTION, k=10, filters=Filters(until="2022-02-28"))
+def test_until_keeps_earlier_passages(slice_index, unfiltered):
+    results = slice_index.search(QUESTION, k=10, filters=Filters(until="2022-02-28"))
 
     assert len(results) == 10 and all(r.date <= "2022-02-28" for r in results)
     assert any(r.date > "2022-02-28" for r in unfiltered)
 
 
-def test_a_month_or_year_means_all_of_it(index):
-    month = index.search(QUESTION, k=10, filters=Filters(since="2022-02", until="2022-02"))
-    year = index.search(QUESTION, k=10, filters=Filters(since="2021", until="2021"))
+def test_a_month_or_year_means_all_of_it(slice_index):
+    month = slice_index.search(QUESTION, k=10, filters=Filters(since="2022-02", until="2022-02"))
+    year = slice_index.search(QUESTION, k=10, filters=Filters(since="2021", until="2021"))
 
     assert month and all("2022-02-01" <= r.date <= "2022-02-28" for r in month)
     assert {r.date for r in year} == {"2021-12-30"}
 
 
-def test_speaker_by_surname_any_case(index, unfiltered):
-    results = index.search(QUESTION, k=10, per_doc=0, filters=Filters(speakers=("psaki",)))
+def test_speaker_by_surname_any_case(slice_index, unfiltered):
+    results = slice_index.search(QUESTION, k=10, per_doc=0, filters=Filters(speakers=("psaki",)))
 
     assert len(results) == 10 and {r.speaker for r in results} == {"Jen Psaki"}
     assert any(r.speaker != "Jen Psaki" for r in unfiltered)
 
 
-def test_several_speakers_are_alternatives(index):
-    results = index.search(QUESTION, k=10, per_doc=0, filters=Filters(speakers=("Jen Psaki", "Sullivan")))
+def test_several_speakers_are_alternatives(slice_index):
+    results = slice_index.search(QUESTION, k=10, per_doc=0, filters=Filters(speakers=("Jen Psaki", "Sullivan")))
 
     assert {r.speaker for r in results} <= {"Jen Psaki", "Jake Sullivan", "Mr. Sullivan"}
     assert "Jen Psaki" in {r.speaker for r in results} and {r.speaker for r in results} - {"Jen Psaki"}
 
 
-def test_role_filter(index):
+def test_role_filter(slice_index):
     """The index holds officials' answers only, so `official` keeps all and the other roles find none."""
-    officials = index.search(QUESTION, k=10, filters=Filters(role="official"))
-    reporters = index.search(QUESTION, k=10, filters=Filters(role="reporter"))
+    officials = slice_index.search(QUESTION, k=10, filters=Filters(role="official"))
+    reporters = slice_index.search(QUESTION, k=10, filters=Filters(role="reporter"))
 
     assert len(officials) == 10 and {r.role for r in officials} == {"official"}
-    assert reporters == [] and count(index, "role = 'reporter'") == 0
+    assert reporters == [] and count(slice_index, "role = 'reporter'") == 0
 
 
-def test_kind_filter_is_repeatable(index, unfiltered):
-    gaggles = index.search(QUESTION, k=10, per_doc=0, filters=Filters(kinds=("gaggle",)))
-    either = index.search(QUESTION, k=10, filters=Filters(kinds=("gaggle", "press call")), per_doc=0)
+def test_kind_filter_is_repeatable(slice_index, unfiltered):
+    gaggles = slice_index.search(QUESTION, k=10, per_doc=0, filters=Filters(kinds=("gaggle",)))
+    either = slice_index.search(QUESTION, k=10, filters=Filters(kinds=("gaggle", "press call")), per_doc=0)
 
     assert len(gaggles) == 10 and {r.kind for r in gaggles} == {"gaggle"}
     assert any(r.kind != "gaggle" for r in unfiltered)
     assert {r.kind for r in either} <= {"gaggle", "press call"}
 
 
-def test_filters_combine(index):
-    results = index.search(
+def test_filters_combine(slice_index):
+    results = slice_index.search(
         "oil prices", k=5, filters=Filters(since="2022-03-08", until="2022-03-31", kinds=("background call",))
     )
 
@@ -166,25 +166,25 @@ def test_filters_combine(index):
     assert all(r.kind == "background call" and "2022-03-08" <= r.date <= "2022-03-31" for r in results)
 
 
-def test_a_narrow_filter_still_returns_k(index):
+def test_a_narrow_filter_still_returns_k(slice_index):
     """One speaker within one week: 32 of 872 passages. Filtering before the cut fills all k."""
     week = Filters(speakers=("Jean-Pierre",), since="2022-03-21", until="2022-03-27")
     where = "speaker = 'Karine Jean-Pierre' AND date BETWEEN '2022-03-21' AND '2022-03-27'"
     question = "vaccines for young children"
 
-    uncapped = index.search(question, k=10, filters=week, per_doc=0)
-    capped = index.search(question, k=10, filters=week)
+    uncapped = slice_index.search(question, k=10, filters=week, per_doc=0)
+    capped = slice_index.search(question, k=10, filters=week)
 
-    assert count(index, where) == 32
-    assert not any(r.speaker == "Karine Jean-Pierre" for r in index.search(question, k=10))
+    assert count(slice_index, where) == 32
+    assert not any(r.speaker == "Karine Jean-Pierre" for r in slice_index.search(question, k=10))
     assert len(uncapped) == 10
     assert all(r.speaker == "Karine Jean-Pierre" and "2022-03-21" <= r.date <= "2022-03-27" for r in uncapped)
-    documents = index.db.execute(f"SELECT count(DISTINCT doc_id) FROM passages WHERE {where}").fetchone()[0]
+    documents = slice_index.db.execute(f"SELECT count(DISTINCT doc_id) FROM passages WHERE {where}").fetchone()[0]
     assert documents == 2 and len(capped) == 2 * documents
 
 
-def test_a_filter_nothing_satisfies_returns_nothing(index):
-    assert index.search(QUESTION, filters=Filters(since="2023-01-01")) == []
+def test_a_filter_nothing_satisfies_returns_nothing(slice_index):
+    assert slice_index.search(QUESTION, filters=Filters(since="2023-01-01")) == []
 
 
 # The per-document cap.
@@ -196,17 +196,17 @@ def per_document(results):
     return Counter(r.doc_id for r in results)
 
 
-def test_at_most_two_passages_per_document_by_default(index):
-    uncapped = index.search(AFGHANISTAN, k=10, per_doc=0)
-    capped = index.search(AFGHANISTAN, k=10)
+def test_at_most_two_passages_per_document_by_default(slice_index):
+    uncapped = slice_index.search(AFGHANISTAN, k=10, per_doc=0)
+    capped = slice_index.search(AFGHANISTAN, k=10)
 
     assert max(per_document(uncapped).values()) > 2
     assert len(capped) == 10 and max(per_document(capped).values()) == 2
 
 
 @pytest.mark.parametrize("per_doc", [1, 3])
-def test_the_cap_can_be_changed(index, per_doc):
-    results = index.search(AFGHANISTAN, k=10, per_doc=per_doc)
+def test_the_cap_can_be_changed(slice_index, per_doc):
+    results = slice_index.search(AFGHANISTAN, k=10, per_doc=per_doc)
 
     assert len(results) == 10 and max(per_document(results).values()) == per_doc
 
@@ -214,9 +214,9 @@ def test_the_cap_can_be_changed(index, per_doc):
 # Modes.
 
 
-def test_modes_differ_and_keyword_results_contain_a_query_word(index):
+def test_modes_differ_and_keyword_results_contain_a_query_word(slice_index):
     question = "Strategic Petroleum Reserve release"
-    by_mode = {mode: index.search(question, k=10, mode=mode) for mode in ("dense", "keyword", "hybrid")}
+    by_mode = {mode: slice_index.search(question, k=10, mode=mode) for mode in ("dense", "keyword", "hybrid")}
 
     assert len({tuple(r.passage_id for r in results) for results in by_mode.values()}) == 3
     stems = ("strateg", "petroleum", "reserv", "releas")
@@ -224,23 +224,23 @@ def test_modes_differ_and_keyword_results_contain_a_query_word(index):
         assert any(word.startswith(stems) for word in re.findall(r"\w+", r.text.lower()))
 
 
-def test_a_quoted_phrase_is_required(index):
-    results = index.search('"Strategic Petroleum Reserve" Europe', k=10, per_doc=0)
+def test_a_quoted_phrase_is_required(slice_index):
+    results = slice_index.search('"Strategic Petroleum Reserve" Europe', k=10, per_doc=0)
 
     assert results and all("strategic petroleum reserve" in " ".join(r.text.lower().split()) for r in results)
 
 
 @pytest.mark.parametrize("question", ['what about NOT', '"unbalanced', "NEAR(", "a:b", "star*"])
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])
-def test_fts_syntax_in_a_question_is_just_words(index, question, mode):
-    results = index.search(question, k=5, mode=mode)
+def test_fts_syntax_in_a_question_is_just_words(slice_index, question, mode):
+    results = slice_index.search(question, k=5, mode=mode)
 
     if mode == "hybrid":
         assert len(results) == 5
 
 
-def test_keyword_mode_finds_operator_words(index):
-    results = index.search("what about NOT", k=3, mode="keyword")
+def test_keyword_mode_finds_operator_words(slice_index):
+    results = slice_index.search("what about NOT", k=3, mode="keyword")
 
     assert len(results) == 3
 
@@ -248,9 +248,9 @@ def test_keyword_mode_finds_operator_words(index):
 # Context and stats.
 
 
-def test_context_shows_the_exchange_around_a_passage(index):
+def test_context_shows_the_exchange_around_a_passage(slice_index):
     passage_id = PARAPHRASES[0][1]
-    turns = index.context(passage_id, before=1, after=0)
+    turns = slice_index.context(passage_id, before=1, after=0)
 
     assert [t["number"] for t in turns] == [45, 46]
     assert [t["role"] for t in turns] == ["reporter", "official"]
@@ -261,13 +261,13 @@ def test_context_shows_the_exchange_around_a_passage(index):
 # Errors a user can cause.
 
 
-def test_opening_with_another_model_is_refused(shared_index):
+def test_opening_with_another_model_is_refused(slice_dir):
     with pytest.raises(IndexMismatch, match="built with model 'all-MiniLM-L6-v2', not 'some/other'"):
-        Index.open(shared_index, model="some/other")
+        Index.open(slice_dir, model="some/other")
 
 
-def test_the_default_model_by_any_of_its_names_is_accepted(shared_index):
-    assert Index.open(shared_index, model="sentence-transformers/all-MiniLM-L6-v2").manifest["model"] == "all-MiniLM-L6-v2"
+def test_the_default_model_by_any_of_its_names_is_accepted(slice_dir):
+    assert Index.open(slice_dir, model="sentence-transformers/all-MiniLM-L6-v2").manifest["model"] == "all-MiniLM-L6-v2"
 
 
 @pytest.mark.parametrize("filters, message", [
@@ -279,17 +279,17 @@ def test_the_default_model_by_any_of_its_names_is_accepted(shared_index):
     (Filters(role="president"), "unknown role"),
     (Filters(kinds=("speech",)), "this index has: background call, gaggle, press briefing, press call"),
 ])
-def test_bad_requests_say_what_to_do(index, filters, message):
+def test_bad_requests_say_what_to_do(slice_index, filters, message):
     with pytest.raises(BadQuery, match=message):
-        index.search(QUESTION, filters=filters)
+        slice_index.search(QUESTION, filters=filters)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "?!"])
-def test_an_empty_question_is_refused(index, question):
+def test_an_empty_question_is_refused(slice_index, question):
     with pytest.raises(BadQuery):
-        index.search(question)
+        slice_index.search(question)
 
 
-def test_an_unknown_mode_is_refused(index):
+def test_an_unknown_mode_is_refused(slice_index):
     with pytest.raises(BadQuery, match="unknown mode"):
-        index.search(QUESTION, mode="fuzzy")
+        slice_index.search(QUESTION, mode="fuzzy")

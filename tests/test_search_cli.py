@@ -63,8 +63,8 @@ def test_build_then_search_then_stats(tmp_path):
     assert "model       all-MiniLM-L6-v2 (384 dimensions)" in stats.stdout
 
 
-def test_stats_json(shared_index):
-    result = run("stats", "--index", shared_index, "--json")
+def test_stats_json(slice_dir):
+    result = run("stats", "--index", slice_dir, "--json")
     info = json.loads(result.stdout)
 
     assert (info["documents"], info["passages"], info["speakers"]) == (30, 872, 17)
@@ -73,8 +73,8 @@ def test_stats_json(shared_index):
     assert info["model"] == "all-MiniLM-L6-v2" and info["size_bytes"] > 0
 
 
-def test_the_index_comes_from_podium_index_when_not_given(shared_index):
-    result = run("search", "air defense for Ukraine", "-k", "2", "--json", env={"PODIUM_INDEX": str(shared_index)})
+def test_the_index_comes_from_podium_index_when_not_given(slice_dir):
+    result = run("search", "air defense for Ukraine", "-k", "2", "--json", env={"PODIUM_INDEX": str(slice_dir)})
 
     assert result.exit_code == 0 and len(json.loads(result.stdout)["results"]) == 2
 
@@ -82,24 +82,28 @@ def test_the_index_comes_from_podium_index_when_not_given(shared_index):
 # search output
 
 
-def test_json_results_carry_every_field(shared_index):
-    result = search(shared_index, "Would Washington object if Warsaw handed its fighter aircraft to Kyiv?", "--json", "-k", "3")
+POLISH_JETS = "Would Washington object if Warsaw handed its fighter aircraft to Kyiv?"
+
+
+def test_json_results_carry_every_field(slice_dir):
+    result = search(slice_dir, POLISH_JETS, "--json", "-k", "3")
     payload = json.loads(result.stdout)
 
     assert result.exit_code == 0
-    assert payload["query"] == "Would Washington object if Warsaw handed its fighter aircraft to Kyiv?"
+    assert payload["query"] == POLISH_JETS
     assert [r["rank"] for r in payload["results"]] == [1, 2, 3]
     assert all(set(r) == RESULT_KEYS for r in payload["results"])
     top = payload["results"][0]
     assert top["passage_id"] == "2022-03-07-press-briefing-by-press-secretary-jen-psaki-march-7th-2022#t46p0-3"
-    assert (top["speaker"], top["role"], top["date"], top["kind"]) == ("Jen Psaki", "official", "2022-03-07", "press briefing")
+    assert (top["speaker"], top["role"], top["date"]) == ("Jen Psaki", "official", "2022-03-07")
+    assert top["kind"] == "press briefing"
     assert top["title"] == "Press Briefing by Press Secretary Jen Psaki, March 7th, 2022"
     assert top["source_url"].endswith("/2022/03/07/press-briefing-by-press-secretary-jen-psaki-march-7th-2022/")
     assert top["highlight"] in top["text"] and "Zelenskyy" in top["question"]
 
 
-def test_csv_has_a_header_and_one_row_per_result(shared_index):
-    result = search(shared_index, "gas prices", "--csv", "-k", "4")
+def test_csv_has_a_header_and_one_row_per_result(slice_dir):
+    result = search(slice_dir, "gas prices", "--csv", "-k", "4")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
 
     assert result.exit_code == 0
@@ -107,24 +111,22 @@ def test_csv_has_a_header_and_one_row_per_result(shared_index):
     assert [row["rank"] for row in rows] == ["1", "2", "3", "4"]
 
 
-def test_readable_output_names_speaker_date_and_source(shared_index):
-    result = search(shared_index, "Would Washington object if Warsaw handed its fighter aircraft to Kyiv?", "-k", "1")
+def test_readable_output_names_speaker_date_and_source(slice_dir):
+    result = search(slice_dir, POLISH_JETS, "-k", "1")
 
     assert result.stdout.startswith("1. Jen Psaki (official), 2022-03-07 - Press Briefing by Press Secretary Jen Psaki")
     assert "https://" in result.stdout
 
 
-def test_batch_queries_print_one_json_line_per_question(shared_index, tmp_path):
+def test_batch_queries_print_one_json_line_per_question(slice_dir, tmp_path):
     questions = tmp_path / "questions.txt"
-    questions.write_text("gas prices\n\nwhat about NOT\nWill the government create an electronic version of the dollar?\n")
+    questions.write_text("gas prices\n\nwhat about NOT\nWill there be a digital dollar?\n")
 
-    result = search(shared_index, "--queries", questions, "-k", "2")
+    result = search(slice_dir, "--queries", questions, "-k", "2")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
 
     assert result.exit_code == 0
-    assert [line["query"] for line in lines] == [
-        "gas prices", "what about NOT", "Will the government create an electronic version of the dollar?"
-    ]
+    assert [line["query"] for line in lines] == ["gas prices", "what about NOT", "Will there be a digital dollar?"]
     assert all(set(line) == {"query", "results"} and len(line["results"]) == 2 for line in lines)
     assert all(set(r) == RESULT_KEYS for line in lines for r in line["results"])
 
@@ -134,9 +136,9 @@ def results_of(result) -> list[dict]:
     return json.loads(result.stdout)["results"]
 
 
-def test_filters_on_the_command_line(shared_index):
+def test_filters_on_the_command_line(slice_dir):
     results = results_of(search(
-        shared_index, "sanctions on Russia", "--json", "-k", "6", "--since", "2022-02-20", "--until", "2022-03-10",
+        slice_dir, "sanctions on Russia", "--json", "-k", "6", "--since", "2022-02-20", "--until", "2022-03-10",
         "--speaker", "Senior Administration Official", "--role", "official",
         "--kind", "background call", "--kind", "press call",
     ))
@@ -147,18 +149,18 @@ def test_filters_on_the_command_line(shared_index):
     assert {r["kind"] for r in results} <= {"background call", "press call"}
 
 
-def test_speaker_is_repeatable(shared_index):
+def test_speaker_is_repeatable(slice_dir):
     results = results_of(search(
-        shared_index, "Ukraine", "--json", "-k", "20", "--per-doc", "0", "--speaker", "Psaki", "--speaker", "Bedingfield",
+        slice_dir, "Ukraine", "--json", "-k", "20", "--per-doc", "0", "--speaker", "Psaki", "--speaker", "Bedingfield",
     ))
 
     assert {r["speaker"] for r in results} == {"Jen Psaki", "Ms. Bedingfield"}
 
 
 @pytest.mark.parametrize("per_doc, most", [(None, 2), ("1", 1), ("4", 4)])
-def test_per_doc_caps_passages_from_one_document(shared_index, per_doc, most):
+def test_per_doc_caps_passages_from_one_document(slice_dir, per_doc, most):
     options = ["--per-doc", per_doc] if per_doc else []
-    results = results_of(search(shared_index, "humanitarian aid and the central bank of Afghanistan", "--json", *options))
+    results = results_of(search(slice_dir, "humanitarian aid and the central bank of Afghanistan", "--json", *options))
     per_document = {}
     for r in results:
         per_document[r["doc_id"]] = per_document.get(r["doc_id"], 0) + 1
@@ -167,15 +169,15 @@ def test_per_doc_caps_passages_from_one_document(shared_index, per_doc, most):
 
 
 @pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
-def test_every_mode(shared_index, mode):
-    results = results_of(search(shared_index, "Strategic Petroleum Reserve", "--json", "--mode", mode, "-k", "3"))
+def test_every_mode(slice_dir, mode):
+    results = results_of(search(slice_dir, "Strategic Petroleum Reserve", "--json", "--mode", mode, "-k", "3"))
 
     assert len(results) == 3
 
 
 @pytest.mark.parametrize("question", ['what about NOT', '"unbalanced', "NEAR(", "a:b", "star*"])
-def test_fts_syntax_in_a_question_just_works(shared_index, question):
-    results = results_of(search(shared_index, question, "--json", "-k", "3"))
+def test_fts_syntax_in_a_question_just_works(slice_dir, question):
+    results = results_of(search(slice_dir, question, "--json", "-k", "3"))
 
     assert len(results) == 3
 
@@ -188,23 +190,23 @@ def test_no_index_yet_says_how_to_build_one(tmp_path):
     assert_fails_clearly(run("stats", "--index", tmp_path / "nowhere"), "python -m indexer build")
 
 
-def test_another_model_than_the_index_was_built_with(shared_index):
+def test_another_model_than_the_index_was_built_with(slice_dir):
     assert_fails_clearly(
-        search(shared_index, "oil", "--model", "some/other"),
+        search(slice_dir, "oil", "--model", "some/other"),
         "built with model 'all-MiniLM-L6-v2', not 'some/other'", "--model some/other",
     )
 
 
-def test_another_format_version(index_copy):
-    manifest = index_copy / "current" / "manifest.json"
+def test_another_format_version(slice_copy):
+    manifest = slice_copy / "current" / "manifest.json"
     manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"format_version": 2}))
 
-    assert_fails_clearly(search(index_copy, "oil"), "format version 2", "reads version 1", "python -m indexer build")
+    assert_fails_clearly(search(slice_copy, "oil"), "format version 2", "reads version 1", "python -m indexer build")
 
 
 @pytest.mark.parametrize("question", ["", "   ", "?!"])
-def test_an_empty_query(shared_index, question):
-    assert_fails_clearly(search(shared_index, question))
+def test_an_empty_query(slice_dir, question):
+    assert_fails_clearly(search(slice_dir, question))
 
 
 @pytest.mark.parametrize("option, value, message", [
@@ -212,16 +214,16 @@ def test_an_empty_query(shared_index, question):
     ("--until", "last tuesday-ish", "is not a date"),
     ("--since", "2022-02-30", "is not a date"),
 ])
-def test_a_bad_date(shared_index, option, value, message):
-    assert_fails_clearly(search(shared_index, "oil", option, value), message, "YYYY-MM-DD")
+def test_a_bad_date(slice_dir, option, value, message):
+    assert_fails_clearly(search(slice_dir, "oil", option, value), message, "YYYY-MM-DD")
 
 
-def test_an_unknown_speaker_gets_suggestions(shared_index):
-    assert_fails_clearly(search(shared_index, "oil", "--speaker", "Psakki"), "did you mean Jen Psaki")
+def test_an_unknown_speaker_gets_suggestions(slice_dir):
+    assert_fails_clearly(search(slice_dir, "oil", "--speaker", "Psakki"), "did you mean Jen Psaki")
 
 
-def test_an_unknown_kind_lists_the_known_ones(shared_index):
-    assert_fails_clearly(search(shared_index, "oil", "--kind", "speech"), "this index has: background call")
+def test_an_unknown_kind_lists_the_known_ones(slice_dir):
+    assert_fails_clearly(search(slice_dir, "oil", "--kind", "speech"), "this index has: background call")
 
 
 def version_file(index_dir: Path, name: str) -> Path:
@@ -230,31 +232,31 @@ def version_file(index_dir: Path, name: str) -> Path:
 
 @pytest.mark.parametrize("name", ["podium.sqlite", "vectors.faiss"])
 @pytest.mark.parametrize("keep", [0, 0.5])
-def test_a_truncated_index_file(index_copy, name, keep):
-    path = version_file(index_copy, name)
+def test_a_truncated_index_file(slice_copy, name, keep):
+    path = version_file(slice_copy, name)
     size = path.stat().st_size
     with open(path, "r+b") as handle:
         handle.truncate(int(size * keep))
 
-    assert_fails_clearly(search(index_copy, "oil"), name, "rebuild it with: python -m indexer build")
+    assert_fails_clearly(search(slice_copy, "oil"), name, "rebuild it with: python -m indexer build")
 
 
 @pytest.mark.parametrize("name", ["manifest.json", "podium.sqlite", "vectors.faiss"])
-def test_a_missing_index_file(index_copy, name):
-    version_file(index_copy, name).unlink()
+def test_a_missing_index_file(slice_copy, name):
+    version_file(slice_copy, name).unlink()
 
-    assert_fails_clearly(search(index_copy, "oil"), f"{name} is missing", "rebuild it with")
-
-
-def test_an_unreadable_manifest(index_copy):
-    version_file(index_copy, "manifest.json").write_text("{not json")
-
-    assert_fails_clearly(search(index_copy, "oil"), "manifest.json is unreadable")
+    assert_fails_clearly(search(slice_copy, "oil"), f"{name} is missing", "rebuild it with")
 
 
-def test_a_damaged_page_met_during_a_search(index_copy):
+def test_an_unreadable_manifest(slice_copy):
+    version_file(slice_copy, "manifest.json").write_text("{not json")
+
+    assert_fails_clearly(search(slice_copy, "oil"), "manifest.json is unreadable")
+
+
+def test_a_damaged_page_met_during_a_search(slice_copy):
     """Damage the open check does not read (the documents table) surfaces mid-search, still as one line."""
-    path = version_file(index_copy, "podium.sqlite")
+    path = version_file(slice_copy, "podium.sqlite")
     db = sqlite3.connect(path)
     page_size = db.execute("PRAGMA page_size").fetchone()[0]
     root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'documents'").fetchone()[0]
@@ -263,7 +265,7 @@ def test_a_damaged_page_met_during_a_search(index_copy):
         handle.seek((root - 1) * page_size)
         handle.write(b"\xff" * page_size)
 
-    assert_fails_clearly(search(index_copy, "oil"), "podium.sqlite is damaged", "rebuild it with")
+    assert_fails_clearly(search(slice_copy, "oil"), "podium.sqlite is damaged", "rebuild it with")
 
 
 def test_a_build_of_nothing(tmp_path):
@@ -274,9 +276,9 @@ def test_a_build_of_nothing(tmp_path):
     assert_fails_clearly(run("build", tmp_path / "missing", "--index", tmp_path / "index"), "no such file or folder")
 
 
-def test_search_needs_a_question_or_a_file(shared_index, tmp_path):
+def test_search_needs_a_question_or_a_file(slice_dir, tmp_path):
     questions = tmp_path / "q.txt"
     questions.write_text("oil\n")
 
-    assert_fails_clearly(search(shared_index), "give one question, or --queries FILE")
-    assert_fails_clearly(search(shared_index, "oil", "--queries", questions), "give one question, or --queries FILE")
+    assert_fails_clearly(search(slice_dir), "give one question, or --queries FILE")
+    assert_fails_clearly(search(slice_dir, "oil", "--queries", questions), "give one question, or --queries FILE")
