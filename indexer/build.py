@@ -109,6 +109,8 @@ def _previous_version(index_dir: Path) -> tuple[Path | None, dict]:
         store.connect_readonly(previous).close()
     except IndexCorrupt:
         return None, {}
+    if any(check.damaged for check in store.check_version(previous, manifest)):
+        return None, {}
     return previous, manifest
 
 

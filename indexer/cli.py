@@ -13,9 +13,10 @@ import textwrap
 
 import click
 
+from . import store
 from .build import build_index
 from .corpus import read_corpus
-from .errors import BadQuery, PodiumError
+from .errors import BadQuery, IndexCorrupt, PodiumError
 from .export import results_csv, results_json
 from .model import ROLES
 from .search import MODES, Filters, Index, Result, default_index_dir
@@ -157,6 +158,20 @@ def stats(index_dir, as_json):
         f"model       {info['model']} ({info['dimension']} dimensions)\n"
         f"size        {info['size_bytes'] / 1e6:.1f} MB"
     )
+
+
+@main.command()
+@index_option
+@friendly_errors
+def check(index_dir):
+    """Verify an index: every file against the checksums in its manifest. Exit 0 if whole, 2 if not."""
+    index_dir = index_dir or default_index_dir()
+    version, checks = store.check_index(index_dir)
+    for item in checks:
+        click.echo(f"{'DAMAGED' if item.damaged else 'ok':8} {item.path}: {item.detail}")
+    if any(item.damaged for item in checks):
+        raise IndexCorrupt(f"the index at {index_dir} is damaged; {store.rebuild_hint(version)}")
+    click.echo(f"the index at {index_dir} is whole (version {version.name})")
 
 
 def _readable_results(results: list[Result]) -> str:

@@ -7,8 +7,10 @@ works too, loaded offline.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import threading
 from functools import cached_property
 
 import numpy as np
@@ -40,13 +42,23 @@ def content_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=4)
+def shared_embedder(model: str | None = None) -> Embedder:
+    """One loaded model per name in a process, however many indexes are opened with it."""
+    return Embedder(model)
+
+
 class Embedder:
+    """A model that turns texts into unit vectors; safe to share between threads (one encode at a time)."""
+
     def __init__(self, model: str | None = None, batch_size: int = 32):
         self.name, self._location = resolve_model(model)
         self.batch_size = batch_size
+        self._lock = threading.Lock()
 
     @cached_property
     def _model(self):
+        """Loaded on first use, offline."""
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
@@ -69,7 +81,7 @@ class Embedder:
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text, embedded in chunks with a progress bar."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        with tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress) as bar:
+        with self._lock, tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress) as bar:
             for start in range(0, len(texts), _CHUNK):
                 chunk = texts[start : start + _CHUNK]
                 vectors[start : start + len(chunk)] = self._model.encode(

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import os
 import re
-import threading
+import sqlite3
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -23,7 +23,7 @@ from dateutil import parser as dateparser
 from rapidfuzz import process
 
 from . import store
-from .embed import Embedder, resolve_model
+from .embed import Embedder, resolve_model, shared_embedder
 from .errors import BadQuery, IndexMismatch
 from .fusion import reciprocal_rank_fusion
 from .highlight import best_sentences
@@ -88,11 +88,18 @@ class Result:
 
 @dataclass
 class Index:
+    """One version of an index, opened for searching.
+
+    Its one read-only SQLite connection serves every thread (this SQLite is
+    serialized, `sqlite3.threadsafety == 3`), so a version a later build prunes
+    stays readable through the open file for as long as the Index lives.
+    """
+
     path: Path
     version: Path
     manifest: dict
     vectors: faiss.Index = field(repr=False)
-    _local: threading.local = field(default_factory=threading.local, repr=False)
+    db: sqlite3.Connection = field(repr=False)
 
     @classmethod
     def open(cls, path: str | Path | None = None, model: str | None = None) -> Index:
@@ -110,20 +117,11 @@ class Index:
             )
         db = store.connect_readonly(version)
         passages = db.execute("SELECT count(*) FROM passages").fetchone()[0]
-        index = cls(path, version, manifest, store.load_vectors(version, passages))
-        index._local.db = db
-        return index
+        return cls(path, version, manifest, store.load_vectors(version, passages), db)
 
     @property
-    def db(self):
-        """This thread's read-only connection: the version's files never change, so each thread opens its own."""
-        if getattr(self._local, "db", None) is None:
-            self._local.db = store.connect_readonly(self.version)
-        return self._local.db
-
-    @cached_property
     def embedder(self) -> Embedder:
-        return Embedder(self.manifest["model"])
+        return shared_embedder(self.manifest["model"])
 
     @_damage_reported
     def search(
@@ -368,9 +366,7 @@ class Index:
         return sorted(months.items())
 
     def close(self) -> None:
-        if getattr(self._local, "db", None) is not None:
-            self._local.db.close()
-            self._local.db = None
+        self.db.close()
 
 
 def parse_date_bound(value: str | None, end: bool, name: str) -> str | None:

@@ -15,6 +15,7 @@ beside it. See docs/index-format.md.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import sqlite3
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
@@ -95,7 +97,7 @@ def build_hint(index_dir: Path) -> str:
 
 
 def open_version(index_dir: Path) -> tuple[Path, dict]:
-    """The current version directory and its manifest, or a clear error."""
+    """The current version directory and its manifest, or a clear error; every file's checksum is verified."""
     index_dir = Path(index_dir)
     version = current_version(index_dir)
     if version is None:
@@ -106,7 +108,78 @@ def open_version(index_dir: Path) -> tuple[Path, dict]:
             f"the index at {index_dir} has format version {manifest.get('format_version')}, "
             f"this Podium reads version {FORMAT_VERSION}; {rebuild_hint(version)}"
         )
+    damage = next((problem for problem in check_version(version, manifest) if problem.damaged), None)
+    if damage:
+        raise IndexCorrupt(f"{damage.path} is damaged ({damage.detail}); {rebuild_hint(version)}")
     return version, manifest
+
+
+def check_index(index_dir: Path) -> tuple[Path, list["FileCheck"]]:
+    """The current version and what verifying each of its files found (for `indexer check`)."""
+    index_dir = Path(index_dir)
+    version = current_version(index_dir)
+    if version is None:
+        raise IndexMissing(f"no index at {index_dir}; build one first, e.g.: {build_hint(index_dir)}")
+    return version, check_version(version, read_manifest(version))
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """What `check` found for one file of a version."""
+
+    path: Path
+    damaged: bool
+    detail: str
+
+
+def file_digests(version: Path) -> dict[str, dict]:
+    """Size and SHA-256 of each data file, for the manifest."""
+    return {name: {"bytes": (version / name).stat().st_size, "sha256": _sha256(version / name)}
+            for name in (DATABASE, VECTORS)}
+
+
+def seal(manifest: dict) -> dict:
+    """The manifest with a checksum of its own content, so a flipped byte in it is noticed too."""
+    return {**manifest, "manifest_sha256": _manifest_digest(manifest)}
+
+
+def check_version(version: Path, manifest: dict) -> list[FileCheck]:
+    """Verify the manifest's own checksum and each file's size and SHA-256 against it."""
+    checks = [_check_manifest(version, manifest)]
+    for name, expected in (manifest.get("files") or {}).items():
+        checks.append(_check_file(version / name, expected))
+    return checks
+
+
+def _check_manifest(version: Path, manifest: dict) -> FileCheck:
+    path = version / MANIFEST
+    recorded = manifest.get("manifest_sha256")
+    if recorded is None or "files" not in manifest:
+        return FileCheck(path, True, "it records no checksums")
+    if recorded != _manifest_digest(manifest):
+        return FileCheck(path, True, "its content does not match its checksum")
+    return FileCheck(path, False, "checksum ok")
+
+
+def _check_file(path: Path, expected: dict) -> FileCheck:
+    if not path.is_file():
+        return FileCheck(path, True, "missing")
+    size = path.stat().st_size
+    if size != expected.get("bytes"):
+        return FileCheck(path, True, f"{size} bytes, the manifest says {expected.get('bytes')}")
+    if _sha256(path) != expected.get("sha256"):
+        return FileCheck(path, True, "its SHA-256 does not match the manifest")
+    return FileCheck(path, False, f"{size} bytes, SHA-256 ok")
+
+
+def _manifest_digest(manifest: dict) -> str:
+    body = {key: value for key, value in manifest.items() if key != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def connect_readonly(version: Path) -> sqlite3.Connection:
@@ -205,6 +278,7 @@ def write_vectors(version: Path, vectors: np.ndarray) -> None:
 
 def publish(index_dir: Path, version: Path, manifest: dict) -> Path:
     """Finish a version and make it current in one atomic rename; older versions are pruned."""
+    manifest = seal({**manifest, "files": file_digests(version)})
     (version / MANIFEST).write_text(json.dumps(manifest, indent=2))
     _fsync_tree(version)
     final = version.with_name(version.name.removesuffix(".partial"))

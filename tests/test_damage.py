@@ -1,0 +1,132 @@
+"""A damaged index file is named on open, with the rebuild command; `indexer check` verifies every file."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from corpus_slices import SEED_FILES
+from indexer import store
+from indexer.build import build_index
+from indexer.cli import main
+from indexer.errors import IndexCorrupt, IndexMismatch
+from indexer.search import Index
+
+pytest_plugins = ["index_fixtures"]
+
+FILES = (store.MANIFEST, store.DATABASE, store.VECTORS)
+
+
+@pytest.fixture
+def seeds_copy(seeds_dir, tmp_path) -> Path:
+    copy = tmp_path / "index"
+    shutil.copytree(seeds_dir, copy, symlinks=True)
+    return copy
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def flip_byte(path: Path, where: float) -> None:
+    """Flip the low bit of one byte, `where` of the way into the file."""
+    data = bytearray(path.read_bytes())
+    offset = min(int(len(data) * where), len(data) - 1)
+    data[offset] ^= 1
+    path.write_bytes(bytes(data))
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+DAMAGES = {
+    "truncated": truncate,
+    "emptied": empty,
+    "byte flipped at the start": lambda path: flip_byte(path, 0.0),
+    "byte flipped in the middle": lambda path: flip_byte(path, 0.5),
+    "byte flipped at the end": lambda path: flip_byte(path, 1.0),
+    "deleted": Path.unlink,
+}
+
+
+def check(index_dir: Path):
+    return CliRunner().invoke(main, ["check", "--index", str(index_dir)])
+
+
+@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("damage", DAMAGES, ids=str)
+def test_opening_a_damaged_file_names_it_and_the_rebuild_command(seeds_copy, name, damage):
+    target = store.current_version(seeds_copy) / name
+    DAMAGES[damage](target)
+
+    with pytest.raises((IndexCorrupt, IndexMismatch)) as raised:
+        Index.open(seeds_copy)
+
+    message = str(raised.value)
+    assert str(target) in message or (name == store.MANIFEST and "format version" in message)
+    assert f"python -m indexer build PATH... --index {seeds_copy}" in message
+
+
+@pytest.mark.parametrize("name", [store.DATABASE, store.VECTORS])
+def test_check_finds_the_damaged_file_and_exits_2(seeds_copy, name):
+    version = store.current_version(seeds_copy)
+    flip_byte(version / name, 0.5)
+
+    result = check(seeds_copy)
+
+    assert result.exit_code == 2
+    assert f"DAMAGED  {version / name}: its SHA-256 does not match the manifest" in result.stdout
+    others = [n for n in FILES if n != name]
+    assert all(f"ok       {version / other}" in result.stdout for other in others)
+    assert result.stderr.strip() == (
+        f"error: the index at {seeds_copy} is damaged; "
+        f"rebuild it with: python -m indexer build PATH... --index {seeds_copy}"
+    )
+
+
+def test_check_notices_an_edited_manifest(seeds_copy):
+    manifest_path = store.current_version(seeds_copy) / store.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["counts"]["passages"] += 1
+    manifest_path.write_text(json.dumps(manifest))
+
+    result = check(seeds_copy)
+
+    assert result.exit_code == 2
+    assert f"DAMAGED  {manifest_path}: its content does not match its checksum" in result.stdout
+
+
+def test_check_passes_a_whole_index(seeds_dir):
+    version = store.current_version(seeds_dir)
+    manifest = json.loads((version / store.MANIFEST).read_text())
+
+    result = check(seeds_dir)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"ok       {version / store.MANIFEST}: checksum ok",
+        f"ok       {version / store.DATABASE}: {manifest['files'][store.DATABASE]['bytes']} bytes, SHA-256 ok",
+        f"ok       {version / store.VECTORS}: {manifest['files'][store.VECTORS]['bytes']} bytes, SHA-256 ok",
+        f"the index at {seeds_dir} is whole (version {version.name})",
+    ]
+
+
+def test_check_without_an_index_says_how_to_build_one(tmp_path):
+    result = check(tmp_path / "nothing")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: no index at {tmp_path / 'nothing'}; build one first")
+
+
+def test_a_damaged_index_is_rebuilt_from_scratch_not_reused(seeds_copy):
+    """Vectors from a damaged version are never carried into the next one."""
+    flip_byte(store.current_version(seeds_copy) / store.DATABASE, 0.5)
+
+    report = build_index(SEED_FILES, seeds_copy, progress=False)
+
+    assert (report.embedded, report.reused) == (18, 0)
+    assert check(seeds_copy).exit_code == 0
