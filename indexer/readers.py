@@ -7,6 +7,7 @@ fallback for a transcript with speaker labels and no metadata.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 import unicodedata
@@ -27,8 +28,17 @@ PLAIN_TEXT = "plain text"
 _MARKDOWN = MarkdownIt("commonmark")
 _MARKDOWN_CHARS = re.compile(r"[\\*_\[\]<`&]")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+MAX_FILE_BYTES = 16_000_000  # the largest page in the corpus is 0.25 MB
 _SEPARATOR_ONLY = re.compile(r"^[#*\-_=~.\s]*$")
 _BLOCK_MARKER = re.compile(r"^(?:#{1,6}\s+|>\s*)+")
+# A line the page breaks before (two trailing spaces, a backslash, `<br />`) and that opens
+# with a speaker label starts a new paragraph, even with no blank line in between:
+# "...back to the summer.  \nMS. PSAKI:  Yeah." is a question, then an answer.
+_LABEL_AFTER_HARD_BREAK = re.compile(
+    r"(?:[ \u00a0]{2,}|\\|<br\s*/?>)[ \t\u00a0]*\n"
+    r"(?=[ \t]*(?:Q[ \u00a0]{2,}|Q:|[A-Z][A-Z.'’\- ]{1,60}:[ \u00a0]))"
+)
 _APP_FOOTER = re.compile(
     r"^.*\bOnline by Gerhard Peters and John T\. Woolley|^Filed Under\s*$", re.M
 )
@@ -71,8 +81,8 @@ def read_document(path: Path) -> Document:
 
 
 def clean_text(text: str) -> str:
-    """Plain, single-spaced text: no markdown, no invisible characters, NBSP as space."""
-    text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    """Plain, single-spaced text: no markdown, no invisible or control characters, NBSP as space."""
+    text = unicodedata.normalize("NFKC", _CONTROL.sub(" ", text.translate(_INVISIBLE)))
     if _MARKDOWN_CHARS.search(text):
         text = _markdown_to_text(text)
     return " ".join(text.split())
@@ -96,30 +106,67 @@ def president_on(date: str | None) -> str | None:
 
 
 def _read_text(path: Path) -> str:
+    """The file's text: UTF-8, or UTF-16 with a byte-order mark; anything else is refused with the reason."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UnreadableFile(f"too large for a transcript ({size / 1e6:.0f} MB; the limit is "
+                                 f"{MAX_FILE_BYTES / 1e6:.0f} MB): split it into documents")
         raw = path.read_bytes()
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decoded(raw, "utf-16")
     if not raw.strip():
         raise UnreadableFile("empty file")
     if b"\x00" in raw[:8192]:
         raise UnreadableFile("binary file (contains NUL bytes)")
+    return _decoded(raw, "utf-8-sig")
+
+
+def _decoded(raw: bytes, encoding: str) -> str:
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+        raise UnreadableFile(f"not {encoding.removesuffix('-sig').upper()} text (bad byte at offset "
+                             f"{exc.start}); convert it to UTF-8, e.g. with iconv -f latin1 -t utf-8") from exc
+    if not text.strip():
+        raise UnreadableFile("empty file")
+    return text
 
 
 def _looks_like_front_matter(text: str) -> bool:
     return text.lstrip("\ufeff").startswith("---")
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases (page metadata never needs them, a YAML bomb does),
+    and with dates left as text, so an impossible one (2022-13-45) is an unknown date, not an error."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases (*name) are not allowed in front matter")
+        return super().compose_node(parent, index)
+
+
+class _FrontMatter(frontmatter.YAMLHandler):
+    def load(self, fm: str, **kwargs):
+        return yaml.load(fm, Loader=_NoAliasLoader)
+
+
 def _read_whitehouse(path: Path, text: str) -> Document:
     try:
-        post = frontmatter.loads(text)
-    except (yaml.YAMLError, ValueError) as exc:
+        post = frontmatter.loads(text, handler=_FrontMatter())
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
         raise UnreadableFile(f"malformed front matter: {_first_line(exc)}") from exc
     meta = post.metadata
+    if not isinstance(meta.get("title") or "", (str, int, float)):
+        raise UnreadableFile(f"malformed front matter: the title is a {type(meta['title']).__name__}, not text")
     title = clean_text(str(meta.get("title") or ""))
     if not title:
         raise UnreadableFile("malformed front matter: no title")
@@ -173,7 +220,7 @@ def _document(path, title, date, paragraphs, source_name, url) -> Document:
 
 
 def _paragraphs_from_markdown(body: str) -> list[str]:
-    chunks = re.split(r"\n[ \t\u00a0]*\n", body)
+    chunks = re.split(r"\n[ \t\u00a0]*\n", _LABEL_AFTER_HARD_BREAK.sub("\n\n", body))
     return [clean_text(_BLOCK_MARKER.sub("", chunk.strip())) for chunk in chunks]
 
 

@@ -279,8 +279,10 @@ class SpeakerResolver:
         return names
 
 
+# A lookahead, so that matches overlap: in "Press Secretary Jen Psaki" the pair
+# "Secretary Jen" must not use up "Jen" before "Jen Psaki" is tried.
 _NAME = re.compile(
-    r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+(?:([A-Z]\.)\s+)?((?:Mc|Mac|O’|O'|De|Di|La|Le)?[A-Z][a-z]+(?:[-’'][A-Z][a-z]+)?)\b"
+    r"(?=\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+(?:([A-Z]\.)\s+)?((?:Mc|Mac|O’|O'|De|Di|La|Le)?[A-Z][a-z]+(?:[-’'][A-Z][a-z]+)?)\b)"
 )
 
 
