@@ -81,13 +81,11 @@ def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: b
     documents = []
     for path in tqdm(files, desc="reading", unit="file", disable=not progress):
         try:
-            doc = read_document(path)
+            doc, turns = _read_one(path, taken=corpus.turns)
         except UnreadableFile as exc:
             corpus.failed.append(Failure(str(path), str(exc)))
             continue
-        if doc.doc_id in corpus.turns:
-            doc.doc_id += "-" + hashlib.sha1(" ".join(doc.paragraphs).encode()).hexdigest()[:8]
-        corpus.turns[doc.doc_id] = split_turns(doc)
+        corpus.turns[doc.doc_id] = turns
         documents.append(doc)
     corpus.documents, corpus.duplicates = merge_duplicates(documents)
     for duplicate in corpus.duplicates:
@@ -97,6 +95,20 @@ def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: b
     for doc in tqdm(corpus.documents, desc="passages", unit="doc", disable=not progress):
         corpus.passages.extend(make_passages(corpus.turns[doc.doc_id], max_words))
     return corpus
+
+
+def _read_one(path: Path, taken: dict) -> tuple[Document, list[Turn]]:
+    """One file's document and turns; a parser bug on odd input fails that file, not the whole run."""
+    try:
+        doc = read_document(path)
+        if doc.doc_id in taken:
+            doc.doc_id += "-" + hashlib.sha1(" ".join(doc.paragraphs).encode()).hexdigest()[:8]
+        return doc, split_turns(doc)
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported per file, with the reason
+        raise UnreadableFile(f"could not be parsed ({type(exc).__name__}: {str(exc)[:100]}); "
+                             "please report this file as a Podium bug") from exc
 
 
 def _wanted(path: Path, root: Path) -> bool:

@@ -17,6 +17,7 @@ THRESHOLD = 0.8
 _PERMUTATIONS = 128
 _SHINGLE = 5
 _MIN_SHINGLES = 50
+_BATCH = 4096
 _SOURCE_RANK = {"whitehouse.gov": 0, "American Presidency Project": 1}
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -56,7 +57,9 @@ def _signature(doc: Document) -> MinHash | None:
     if len(shingles) < _MIN_SHINGLES:
         return None
     signature = MinHash(num_perm=_PERMUTATIONS, seed=1)
-    signature.update_batch(list(shingles))
+    shingles = list(shingles)
+    for start in range(0, len(shingles), _BATCH):  # update_batch holds len x permutations hashes at once
+        signature.update_batch(shingles[start : start + _BATCH])
     return signature
 
 

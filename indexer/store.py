@@ -110,7 +110,8 @@ def open_version(index_dir: Path) -> tuple[Path, dict]:
         )
     damage = next((problem for problem in check_version(version, manifest) if problem.damaged), None)
     if damage:
-        raise IndexCorrupt(f"{damage.path} is damaged ({damage.detail}); {rebuild_hint(version)}")
+        problem = "is missing" if damage.detail == "missing" else f"is damaged ({damage.detail})"
+        raise IndexCorrupt(f"{damage.path} {problem}; {rebuild_hint(version)}")
     return version, manifest
 
 
