@@ -24,7 +24,7 @@ from rapidfuzz import process
 
 from . import store
 from .embed import Embedder, resolve_model, shared_embedder
-from .errors import BadQuery, IndexMismatch
+from .errors import BadQuery, IndexCorrupt, IndexMismatch
 from .fusion import reciprocal_rank_fusion
 from .highlight import best_sentences
 from .model import ROLES
@@ -35,10 +35,17 @@ MODES = ("hybrid", "dense", "keyword")
 _MIN_CANDIDATES = 100
 _GROWTH = 4
 _MAX_ROUNDS = 4
+_OPEN_ATTEMPTS = 3
 
 
 def default_index_dir() -> Path:
     return Path(os.environ.get("PODIUM_INDEX") or DEFAULT_INDEX)
+
+
+def current_version_name(path: str | Path) -> str | None:
+    """The name of the version an index directory serves now (None if it has none): cheap, one readlink."""
+    version = store.current_version(Path(path))
+    return version.name if version else None
 
 
 def _damage_reported(method):
@@ -108,16 +115,14 @@ class Index:
         `model`, if given, must be the one the index was built with.
         """
         path = Path(path) if path else default_index_dir()
-        version, manifest = store.open_version(path)
+        version, manifest, db, vectors = _open_current(path)
         if model and resolve_model(model)[0] != manifest.get("model"):
             raise IndexMismatch(
                 f"the index at {path} was built with model {manifest.get('model')!r}, not {model!r}; "
                 f"search without --model, or rebuild with: python -m indexer build PATH... "
                 f"--index {path} --model {model}"
             )
-        db = store.connect_readonly(version)
-        passages = db.execute("SELECT count(*) FROM passages").fetchone()[0]
-        return cls(path, version, manifest, store.load_vectors(version, passages), db)
+        return cls(path, version, manifest, vectors, db)
 
     @property
     def embedder(self) -> Embedder:
@@ -367,6 +372,24 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _open_current(path: Path):
+    """(version, manifest, connection, vectors) of the current version.
+
+    If files vanish while opening because builds swapped in newer versions and
+    pruned this one meanwhile, the version current now is opened instead.
+    """
+    for attempt in range(1, _OPEN_ATTEMPTS + 1):
+        resolved = store.current_version(path)
+        try:
+            version, manifest = store.open_version(path)
+            db = store.connect_readonly(version)
+            passages = db.execute("SELECT count(*) FROM passages").fetchone()[0]
+            return version, manifest, db, store.load_vectors(version, passages)
+        except IndexCorrupt:
+            if attempt == _OPEN_ATTEMPTS or store.current_version(path) == resolved:
+                raise
 
 
 def parse_date_bound(value: str | None, end: bool, name: str) -> str | None:
