@@ -8,7 +8,9 @@ passage holding HTML or a `javascript:` link renders as plain text.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import shlex
 import textwrap
 import time
 from urllib.parse import quote
@@ -18,9 +20,10 @@ import streamlit as st
 
 from indexer.errors import IndexMissing, PodiumError
 from indexer.export import results_csv, results_json
-from indexer.search import Filters, Index, Result, default_index_dir
+from indexer.search import Filters, Index, Result, current_version_name, default_index_dir
 
 PAGE_SIZES = (5, 10, 20, 50)
+MAX_PAGE = 20
 TIMELINE_TOP = 200
 EXAMPLES = (
     "What did the White House say about air defense for Ukraine?",
@@ -34,9 +37,13 @@ BUILD_COMMAND = (
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'@])")
 
 
-@st.cache_resource(show_spinner="Loading the index and the model...")
-def load_index(path: str) -> Index:
-    """One index and one model per server process, shared by every session."""
+@st.cache_resource(show_spinner="Loading the index and the model...", max_entries=2)
+def load_index(path: str, version: str | None) -> Index:
+    """One index and one model per server process, shared by every session.
+
+    Cached per version: when a build swaps a new version in, the next page run
+    opens it, while searches already running finish on the old one.
+    """
     index = Index.open(path)
     index.embedder.encode_query("warm up")
     return index
@@ -53,15 +60,15 @@ def safe_url(url: str | None) -> str | None:
     return quote(url, safe=":/?#[]@!$&'*+,;=%-._~")
 
 
-def quote_markdown(text: str, highlight: str) -> str:
-    """The passage as a block quote, the highlight in bold; paragraph by paragraph."""
+def answer_markdown(text: str, highlight: str) -> str:
+    """The passage paragraph by paragraph, the highlight in bold."""
     start = text.find(highlight) if highlight else -1
     end = start + len(highlight) if start >= 0 else -1
     lines, offset = [], 0
     for paragraph in text.split("\n\n"):
-        lines.append("> " + _bold_span(paragraph, start - offset, end - offset))
+        lines.append(_bold_span(paragraph, start - offset, end - offset))
         offset += len(paragraph) + 2
-    return "\n>\n".join(lines)
+    return "\n\n".join(lines)
 
 
 def _bold_span(paragraph: str, start: int, end: int) -> str:
@@ -90,7 +97,7 @@ def state_from_url(index: Index) -> None:
     st.session_state.since = _url_date(params.get("since"), first, first, last)
     st.session_state.until = _url_date(params.get("until"), last, first, last)
     st.session_state.per_page = _int(params.get("n"), 10, PAGE_SIZES)
-    st.session_state.page = max(1, _int(params.get("page"), 1, None))
+    st.session_state.page = _int(params.get("page"), 1, range(1, MAX_PAGE + 1))
     st.session_state._from_url = True
 
 
@@ -140,8 +147,8 @@ def sidebar(index: Index) -> Filters:
 
 
 def render_card(index: Index, result: Result) -> None:
+    """Who said it and when, where, what they were asked, then their words with the best sentences in bold."""
     with st.container(border=True):
-        st.markdown(quote_markdown(result.text, result.highlight))
         st.markdown(
             f"**{escape(result.speaker)}** · {escape(result.role)} · {escape(result.date or 'undated')}"
             f" · {escape(result.kind)}"
@@ -150,7 +157,8 @@ def render_card(index: Index, result: Result) -> None:
         title = escape(result.title)
         st.markdown(f"[{title}]({url})" if url else title)
         if result.question:
-            st.markdown(f"*Asked:* {escape(textwrap.shorten(result.question, 500, placeholder=' ...'))}")
+            st.caption(f"Asked: {escape(textwrap.shorten(result.question, 500, placeholder=' ...'))}")
+        st.markdown(answer_markdown(result.text, result.highlight))
         with st.expander("Context: the exchange around this answer"):
             for turn in index.context(result.passage_id):
                 marker = "▶ " if turn["is_answer"] else ""
@@ -163,6 +171,10 @@ def render_results(index: Index, question: str, filters: Filters) -> None:
     state = st.session_state
     started = time.perf_counter()
     results = index.search(question, k=state.per_page * state.page, filters=filters)
+    last_page = max(1, math.ceil(len(results) / state.per_page))
+    if state.page > last_page:
+        state.page = last_page
+        st.rerun()
     shown = results[(state.page - 1) * state.per_page :]
     matches = index.match_count(question, filters)
     timeline = index.timeline(question, filters, top=TIMELINE_TOP)
@@ -180,13 +192,13 @@ def render_results(index: Index, question: str, filters: Filters) -> None:
         st.caption(f"When it was talked about: the {TIMELINE_TOP} most relevant statements, by month")
         frame = pd.DataFrame(timeline, columns=["month", "statements"]).set_index("month")
         st.bar_chart(frame, height=160)
-    downloads = st.columns(2)
-    downloads[0].download_button("Download CSV", results_csv(results), "podium-results.csv", "text/csv")
-    downloads[1].download_button("Download JSON", results_json(question, results), "podium-results.json",
-                                 "application/json")
+    with st.container(horizontal=True):
+        st.download_button("Download CSV", results_csv(results), "podium-results.csv", "text/csv")
+        st.download_button("Download JSON", results_json(question, results), "podium-results.json",
+                           "application/json")
     for result in shown:
         render_card(index, result)
-    pager(len(results) == state.per_page * state.page)
+    pager(len(results) == state.per_page * state.page and state.page < MAX_PAGE)
 
 
 def pager(has_more: bool) -> None:
@@ -213,13 +225,13 @@ def main() -> None:
                "who said it, when, in answer to which question.")
     path = str(default_index_dir())
     try:
-        index = load_index(path)
+        index = load_index(path, current_version_name(path))
     except IndexMissing:
-        st.warning(f"There is no index at `{escape(path)}` yet. Build one with:")
-        st.code(BUILD_COMMAND, language="bash")
+        st.warning(f"There is no index at {escape(path)} yet. Build one from the project folder with:")
+        st.code(f"{BUILD_COMMAND} --index {shlex.quote(path)}", language="bash")
         return
     except PodiumError as exc:
-        st.error(f"The index cannot be opened: {exc}")
+        st.error(f"The index cannot be opened: {escape(str(exc))}")
         return
     state_from_url(index)
     filters = sidebar(index)
@@ -227,6 +239,9 @@ def main() -> None:
                              placeholder=f"e.g. {EXAMPLES[0]}").strip()
     reset_page_on_change(question, filters)
     state_to_url(index)
+    if st.session_state.since > st.session_state.until:
+        st.warning("The From date is after the To date: pick a From date on or before the To date.")
+        return
     if not question:
         st.info("Type a question or a few words and press Enter. For example: "
                 + " · ".join(f"*{escape(example)}*" for example in EXAMPLES))
@@ -234,7 +249,7 @@ def main() -> None:
     try:
         render_results(index, question, filters)
     except PodiumError as exc:
-        st.error(str(exc))
+        st.error(escape(str(exc)))
 
 
 def _date_bounds(index: Index) -> tuple[dt.date, dt.date]:
@@ -255,7 +270,7 @@ def _int(value: str | None, default: int, allowed) -> int:
         number = int(value) if value else default
     except ValueError:
         return default
-    return number if allowed is None or number in allowed else default
+    return number if number in allowed else default
 
 
 main()
