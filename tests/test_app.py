@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -303,3 +304,25 @@ def test_a_rebuilt_index_is_served_on_the_next_run_without_a_restart(tmp_path, m
 
     assert "2022-03-14" not in before
     assert "2022-03-14" in after
+
+
+def test_a_search_reads_files_only_from_the_index_directory(slice_app, slice_dir):
+    """Python's audit hook sees every open() while the page answers a question (after the model has loaded):
+    the script itself, the index's files, and Python's own modules, nothing else."""
+    at = open_app(q=QUESTION)
+    opened = []
+    recording = [True]
+
+    def record(event, args):
+        if recording[0] and event == "open" and isinstance(args[0], (str, bytes)):
+            opened.append(str(args[0]))
+
+    sys.addaudithook(record)
+    try:
+        at.text_input(key="q").input("sanctions on Russian banks").run()
+    finally:
+        recording[0] = False
+    allowed = (str(APP), str(slice_dir.resolve()), sys.prefix, sys.base_prefix, "/proc/", "/dev/", "/sys/")
+
+    assert cards(at)
+    assert [path for path in opened if not path.startswith(allowed)] == []
