@@ -9,9 +9,15 @@ all rounds, speedup over the baseline, cosine of each vector with the
 baseline's (mean, min), and how many of the baseline's 10 nearest passages
 each question still finds (nn@10), for the reporters' questions in the sample.
 
-    .venv/bin/python bench/encoders.py                 # all variants, table
+    .venv/bin/python bench/encoders.py                 # the main variants (DEFAULT_RUN), table
     .venv/bin/python bench/encoders.py --json          # the same as JSON
     .venv/bin/python bench/encoders.py --variants torch-fp32,onnx-int8
+    .venv/bin/python bench/encoders.py --variants all --limit 300   # every variant, a quicker sample
+
+Variants build their ONNX files in --work (default: a temporary folder) with
+the package's own steps (export_onnx, fuse_bert, split_attention,
+quantize_per_token) or ONNX Runtime's stock quantizers; `onnx-int8` is
+`Embedder` itself, on its cached build, exactly as `build` runs it.
 """
 
 from __future__ import annotations
@@ -88,20 +94,164 @@ class Variant:
     make: Callable[[str, Path], object]  # (model folder, work dir) -> object with .encode(texts)
 
 
+class Onnx:
+    """An OnnxEncoder on a given model file, with a batch size, intra-op threads and concurrent runs."""
+
+    def __init__(self, folder: str, path: Path, batch_size: int = 4, threads: int | None = None,
+                 workers: int | None = None):
+        from indexer.encoders import OnnxEncoder
+
+        self.encoder = OnnxEncoder(folder, model_path=path, threads=threads, workers=workers)
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.encode(texts, batch_size=self.batch_size)
+
+
+def _built(work: Path, name: str, build: Callable[[Path], None]) -> Path:
+    """Build a model file once per work dir (variants share exports)."""
+    path = work / f"{name}.onnx"
+    if not path.exists():
+        build(path)
+    return path
+
+
+def _exported(folder: str, work: Path) -> Path:
+    from indexer.encoders import export_onnx
+
+    return _built(work, "exported", lambda path: export_onnx(Path(folder), path))
+
+
+def _fused(folder: str, work: Path) -> Path:
+    import onnx
+
+    from indexer.encoders import fuse_bert
+
+    config = json.loads((Path(folder) / "config.json").read_text())
+    return _built(work, "fused", lambda path: onnx.save(fuse_bert(_exported(folder, work), config), str(path)))
+
+
+def _dynamic(source: Callable[[str, Path], Path], name: str, **options) -> Callable[[str, Path], Path]:
+    """onnxruntime.quantization.quantize_dynamic on the exported or fused graph."""
+
+    def make(folder: str, work: Path) -> Path:
+        from onnxruntime.quantization import quantize_dynamic
+
+        def build(path: Path) -> None:
+            extra = {"DefaultTensorType": 1}  # fused graphs: contrib-op outputs have no inferred type
+            quantize_dynamic(str(source(folder, work)), str(path), extra_options=extra, **options)
+
+        return _built(work, name, build)
+
+    return make
+
+
+def _static_qdq(folder: str, work: Path) -> Path:
+    """quantize_static, QDQ, per-channel weights, activations calibrated (min/max) on other real passages."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from tokenizers import Tokenizer
+
+    class Passages(CalibrationDataReader):
+        def __init__(self):
+            corpus = read_corpus([CORPUS / "2022-09"], progress=False)
+            texts = [embed_input(p) for p in corpus.passages[::10][:128]]
+            tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+            tokenizer.enable_truncation(256)
+            tokenizer.enable_padding()
+            self.batches = []
+            for i in range(0, len(texts), 16):
+                enc = tokenizer.encode_batch(texts[i : i + 16])
+                ids = np.array([e.ids for e in enc], np.int64)
+                mask = np.array([e.attention_mask for e in enc], np.int64)
+                self.batches.append({"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
+            self.batches = iter(self.batches)
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    def build(path: Path) -> None:
+        quantize_static(str(_exported(folder, work)), str(path), Passages(), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=["MatMul"])
+
+    return _built(work, "static-qdq", build)
+
+
+def _per_token(source: Callable[[str, Path], Path], name: str, split: bool = False,
+               levels: int | None = None) -> Callable[[str, Path], Path]:
+    """The package's per-token int8 quantization on the exported or fused graph (`split`: QKV taken out
+    of the fused Attention ops first, so it is quantized too)."""
+
+    def make(folder: str, work: Path) -> Path:
+        import onnx
+
+        from indexer.encoders import WEIGHT_LEVELS, quantize_per_token, split_attention
+
+        def build(path: Path) -> None:
+            model = onnx.load(str(source(folder, work)))
+            model = split_attention(model) if split else model
+            onnx.save(quantize_per_token(model, levels or WEIGHT_LEVELS), str(path))
+
+        return _built(work, name, build)
+
+    return make
+
+
+class Shipped:
+    """`Embedder` itself with an engine, as the build uses it (its own cache, chunks of 512)."""
+
+    def __init__(self, encoder: str):
+        from indexer.embed import Embedder
+
+        self.embedder = Embedder(encoder=encoder)
+        self.embedder.encoder  # noqa: B018 (load, and build on first use, before timing)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode(texts)
+
+
 def _variants() -> list[Variant]:
     st = SentenceTransformerEncoder
+
+    def onnx_variant(name, description, model, batch_size=4, threads=None, workers=None):
+        return Variant(name, description,
+                       lambda folder, work: Onnx(folder, model(folder, work), batch_size, threads, workers))
+
+    int8 = _per_token(_fused, "pt-split", split=True)
     return [
-        Variant(BASELINE, "sentence-transformers fp32, batch 32, chunks of 512",
+        Variant(BASELINE, "sentence-transformers fp32, batch 32, chunks of 512 (Embedder before ONNX)",
                 lambda folder, work: st(folder)),
-        Variant("torch-fp32-b16-all", "sentence-transformers fp32, batch 16, one call (global length sort)",
-                lambda folder, work: st(folder, batch_size=16, chunk=None)),
         Variant("torch-fp32-b64-all", "sentence-transformers fp32, batch 64, one call (global length sort)",
                 lambda folder, work: st(folder, batch_size=64, chunk=None)),
         Variant("torch-fp32-1thread", "sentence-transformers fp32, batch 32, torch.set_num_threads(1)",
                 lambda folder, work: st(folder, threads=1)),
+        onnx_variant("onnx-fp32-b32", "torch.onnx.export, ORT_ENABLE_ALL at load, batch 32, 1 run at a time",
+                     _exported, batch_size=32, threads=2, workers=1),
+        onnx_variant("onnx-fp32", "torch.onnx.export, ORT_ENABLE_ALL at load, batch 4, 2 runs at once", _exported),
+        onnx_variant("onnx-fp32-fused", "+ onnxruntime.transformers BERT fusions", _fused),
+        onnx_variant("ort-dynamic-default", "quantize_dynamic() defaults (per-tensor) on the export",
+                     _dynamic(_exported, "dyn-default")),
+        onnx_variant("ort-dynamic-fused", "quantize_dynamic() defaults on the fused graph (QAttention)",
+                     _dynamic(_fused, "dyn-fused")),
+        onnx_variant("ort-dynamic-pc-fused", "quantize_dynamic per-channel s8 on the fused graph",
+                     _dynamic(_fused, "dyn-pc-fused", per_channel=True)),
+        onnx_variant("ort-static-qdq", "quantize_static QDQ per-channel, min/max calibrated on 128 passages",
+                     _static_qdq),
+        onnx_variant("per-token-export", "per-token int8 on the unfused export (all 36 products, QKV too)",
+                     _per_token(_exported, "pt-export")),
+        onnx_variant("per-token-fused", "per-token int8 on the fused graph, QKV fp32 inside Attention (recipe 1)",
+                     _per_token(_fused, "pt-fused")),
+        onnx_variant("per-token-split", "per-token int8 on the fused graph, QKV split out (= onnx-int8)", int8),
+        onnx_variant("per-token-split-b8", "the same, batch 8", int8, batch_size=8),
+        onnx_variant("per-token-split-b16", "the same, batch 16", int8, batch_size=16),
+        onnx_variant("per-token-split-1x2", "the same, 1 run at a time on 2 threads", int8, threads=2, workers=1),
+        Variant("onnx-int8", "the package default: Embedder(encoder='onnx-int8'), cached build",
+                lambda folder, work: Shipped("onnx-int8")),
     ]
 
 
+DEFAULT_RUN = ("torch-fp32", "onnx-fp32", "onnx-fp32-fused", "ort-dynamic-default", "ort-dynamic-pc-fused",
+               "per-token-export", "per-token-fused", "onnx-int8")
 VARIANTS = {v.name: v for v in _variants()}
 
 
@@ -196,13 +346,14 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated; first is timed first")
+    parser.add_argument("--variants", default=",".join(DEFAULT_RUN),
+                        help=f"comma-separated, or 'all'; first is timed first (default: {','.join(DEFAULT_RUN)})")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N sample passages")
     parser.add_argument("--work", default=None, help="folder for built models (default: a temporary folder)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
-    names = [n.strip() for n in args.variants.split(",") if n.strip()]
+    names = list(VARIANTS) if args.variants == "all" else [n.strip() for n in args.variants.split(",") if n.strip()]
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")

@@ -1,7 +1,7 @@
 """Build an index from transcripts: read, embed what is new, write a version, swap it in.
 
 Incremental by content: a passage whose text an earlier version already
-embedded (same model) reuses that vector, so rebuilding over the same files
+embedded (same model, same encoder) reuses that vector, so rebuilding over the same files
 embeds nothing. Atomic: the new version is written beside the old one and
 becomes current with one rename; a build that fails or is killed leaves the
 previous index as it was.
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
+from . import encoders, store
+from . import vectors as vector_index
 from .corpus import Corpus, read_corpus
 from .embed import Embedder, content_hash
 from .errors import IndexCorrupt, NoDocuments
@@ -30,6 +31,7 @@ class BuildReport:
     index_dir: str
     version: str
     model: str
+    encoder: str
     documents: int
     passages: int
     documents_added: int
@@ -47,12 +49,16 @@ class BuildReport:
             f"documents: {self.documents_added} added, {self.documents_kept} kept, "
             f"{self.documents_removed} removed\n"
             f"passages: {self.embedded} embedded, {self.reused} reused\n"
+            f"encoder: {self.encoder}\n"
             f"{len(self.failed)} files failed; took {self.seconds:.1f} s"
         )
 
 
+EMBED_INPUT = "passage text"
+
+
 def embed_input(passage: Passage) -> str:
-    """What the model sees for a passage."""
+    """What the model sees for a passage (recorded in the manifest as EMBED_INPUT)."""
     return passage.text
 
 
@@ -74,19 +80,21 @@ def build_index(
     embedder = Embedder(model)
     with store.build_lock(index_dir):
         previous, previous_manifest = _previous_version(index_dir)
-        reusable = previous if previous_manifest.get("model") == embedder.name else None
+        reusable = previous if _same_embedding(previous_manifest, embedder) else None
         vectors, embedded = _vectors(corpus, embedder, reusable, progress)
         version = store.new_version_dir(index_dir)
         _write_database(version, corpus, vectors)
-        store.write_vectors(version, vectors)
+        settings = vector_index.settings_for(len(vectors))
+        store.write_vectors(version, vectors, settings)
         old_docs = set(previous_manifest.get("doc_ids", []))
-        manifest = _manifest(corpus, embedder, vectors, paths, max_words)
+        manifest = _manifest(corpus, embedder, vectors, paths, max_words) | settings
         final = store.publish(index_dir, version, manifest)
     new_docs = {doc.doc_id for doc in corpus.documents}
     return BuildReport(
         index_dir=str(index_dir),
         version=final.name,
         model=embedder.name,
+        encoder=embedder.encoder,
         documents=len(corpus.documents),
         passages=len(corpus.passages),
         documents_added=len(new_docs - old_docs),
@@ -112,6 +120,14 @@ def _previous_version(index_dir: Path) -> tuple[Path | None, dict]:
     if any(check.damaged for check in store.check_version(previous, manifest)):
         return None, {}
     return previous, manifest
+
+
+def _same_embedding(manifest: dict, embedder: Embedder) -> bool:
+    """Whether vectors in a version with this manifest are what `embedder` would make; an index from
+    before engines were recorded was embedded by sentence-transformers on torch."""
+    if manifest.get("model") != embedder.name:
+        return False
+    return manifest.get("encoder", encoders.TORCH) == embedder.encoder
 
 
 def _vectors(corpus: Corpus, embedder: Embedder, reusable: Path | None, progress: bool):
@@ -176,11 +192,11 @@ def _manifest(corpus: Corpus, embedder: Embedder, vectors: np.ndarray, paths, ma
     return {
         "format_version": store.FORMAT_VERSION,
         "model": embedder.name,
+        "encoder": embedder.encoder,
         "dimension": int(vectors.shape[1]),
         "normalized": True,
         "metric": "cosine (inner product of unit vectors)",
-        "faiss_index": "IndexFlatIP",
-        "passage_settings": {"max_words": max_words, "embed_input": "passage text"},
+        "passage_settings": {"max_words": max_words, "embed_input": EMBED_INPUT},
         "counts": {
             "documents": len(corpus.documents),
             "turns": sum(len(t) for t in corpus.turns.values()),

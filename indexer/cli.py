@@ -117,7 +117,7 @@ def build(paths, index_dir, model):
 def search(question, index_dir, k, since, until, speakers, role, kinds, mode, per_doc, model,
            as_json, as_csv, queries):
     """Find what officials said in answer to QUESTION. Put "exact phrases" in double quotes."""
-    if bool(question) == bool(queries):
+    if (question is None) == (queries is None):
         raise BadQuery('give one question, or --queries FILE, e.g.: python -m indexer search "air defense for Ukraine"')
     index = Index.open(index_dir, model=model)
     filters = Filters(since=since, until=until, speakers=speakers, role=role, kinds=kinds)
@@ -156,6 +156,7 @@ def stats(index_dir, as_json):
         f"kinds       " + ", ".join(f"{k} ({n})" for k, n in info["kinds"].items()) + "\n"
         f"dates       {info['date_range'][0]} .. {info['date_range'][1]}\n"
         f"model       {info['model']} ({info['dimension']} dimensions)\n"
+        f"encoder     {info['encoder']}\n"
         f"size        {info['size_bytes'] / 1e6:.1f} MB"
     )
 

@@ -23,7 +23,9 @@ from dateutil import parser as dateparser
 from rapidfuzz import process
 
 from . import store
+from . import vectors as vector_index
 from .embed import Embedder, resolve_model, shared_embedder
+from .encoders import TORCH
 from .errors import BadQuery, IndexCorrupt, IndexMismatch
 from .fusion import reciprocal_rank_fusion
 from .highlight import best_sentences
@@ -126,7 +128,8 @@ class Index:
 
     @property
     def embedder(self) -> Embedder:
-        return shared_embedder(self.manifest["model"])
+        """The model and engine that built the index (torch for an index from before engines were recorded)."""
+        return shared_embedder(self.manifest["model"], self.manifest.get("encoder", TORCH))
 
     @_damage_reported
     def search(
@@ -169,15 +172,7 @@ class Index:
         return fused, exhausted
 
     def _dense(self, vector: np.ndarray, allowed: np.ndarray | None, wanted: int) -> list[tuple[int, float]]:
-        limit = self.vectors.ntotal if allowed is None else len(allowed)
-        n = min(wanted, limit)
-        if n == 0:
-            return []
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, ids = self.vectors.search(vector[None, :], n, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return vector_index.search(self.vectors, self.manifest, vector, wanted, allowed)
 
     def _keyword(self, query: Query, where: tuple[str, list], wanted: int) -> list[tuple[int, float]]:
         expression = query.fts_expression()
@@ -350,6 +345,7 @@ class Index:
             "kinds": dict(self.kinds()),
             "date_range": [first, last],
             "model": self.manifest.get("model"),
+            "encoder": self.manifest.get("encoder", TORCH),
             "dimension": self.manifest.get("dimension"),
             "built_at": self.manifest.get("built_at"),
             "size_bytes": store.directory_size(self.version),

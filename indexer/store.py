@@ -29,6 +29,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from . import vectors as vector_index
 from .errors import IndexCorrupt, IndexMissing, IndexMismatch, PodiumError
 
 FORMAT_VERSION = 1
@@ -271,10 +272,9 @@ def create_database(version: Path) -> sqlite3.Connection:
     return db
 
 
-def write_vectors(version: Path, vectors: np.ndarray) -> None:
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    faiss.write_index(index, str(version / VECTORS))
+def write_vectors(version: Path, vectors: np.ndarray, settings: dict) -> None:
+    """The FAISS file of the kind `settings` names (see indexer/vectors.py)."""
+    faiss.write_index(vector_index.build(vectors, settings), str(version / VECTORS))
 
 
 def publish(index_dir: Path, version: Path, manifest: dict) -> Path:

@@ -200,7 +200,7 @@ KILL_BEFORE_VECTORS = textwrap.dedent("""
     import os, signal, sys
     from indexer import build, store
 
-    def kill_myself(version, vectors):
+    def kill_myself(*args):
         os.kill(os.getpid(), signal.SIGKILL)
 
     store.write_vectors = kill_myself
