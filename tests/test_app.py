@@ -213,11 +213,8 @@ def test_the_url_restores_the_question_and_every_filter(slice_app, slice_index):
     assert at.multiselect(key="kinds").value == ["gaggle"]
     assert (at.selectbox(key="role").value, at.selectbox(key="per_page").value) == ("official", 5)
     assert without_asked(shown) == as_cards(slice_index.search(QUESTION, k=5, filters=filters))
-    assert [(c["speaker"], c["date"], c["kind"]) for c in shown] == [
-        ("Jake Sullivan", "2022-03-23", "gaggle"), ("Jake Sullivan", "2022-03-23", "gaggle"),
-        ("Jake Sullivan", "2022-03-25", "gaggle"), ("Jen Psaki", "2022-03-08", "gaggle"),
-        ("Jake Sullivan", "2022-03-25", "gaggle"),
-    ]
+    assert len(shown) == 5 and {c["speaker"] for c in shown} == {"Jen Psaki", "Jake Sullivan"}
+    assert all(c["kind"] == "gaggle" and "2022-03-01" <= c["date"] <= "2022-03-25" for c in shown)
 
 
 def test_the_downloads_hold_every_result_with_every_field(slice_app, slice_index, downloads):
