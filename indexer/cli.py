@@ -175,6 +175,28 @@ def check(index_dir):
     click.echo(f"the index at {index_dir} is whole (version {version.name})")
 
 
+@main.command("eval")
+@click.argument("more_paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--corpus", "corpus", multiple=True, type=click.Path(exists=True),
+              help="Transcript folders or files to index and sample from; more may follow it "
+                   "(--corpus a b c) [default: ../shared/corpus/whitehouse/press-briefings/2022-03].")
+@click.option("--sample", default=1000, show_default=True, type=click.IntRange(1), help="Question->answer pairs to sample.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the sample.")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), default=None,
+              help="Where the eval index lives [default: /tmp/eval/index-<key of corpus and settings>]; "
+                   "reused when it was built from the same files and settings.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@friendly_errors
+def evaluate_command(more_paths, corpus, sample, seed, index_dir, as_json):
+    """Score keyword, dense, plain hybrid and the default ranking on question->answer pairs and the dev set."""
+    from .evaluate import DEFAULT_CORPUS, evaluate, readable_report
+
+    corpus = [*corpus, *more_paths]
+    report = evaluate(corpus or DEFAULT_CORPUS, sample=sample, seed=seed, index_dir=index_dir,
+                      progress=sys.stderr.isatty())
+    click.echo(json.dumps(report, indent=2) if as_json else readable_report(report))
+
+
 def _readable_results(results: list[Result]) -> str:
     if not results:
         return "No passages match. Loosen the filters or try other words."

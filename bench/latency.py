@@ -1,0 +1,16 @@
+"""search(k=10) time, plain hybrid vs the default, on an eval index: python bench/latency.py INDEX"""
+import statistics, time, sys
+from indexer import evaluate as ev
+from indexer.rerank import PLAIN, DEFAULT_TUNING
+from indexer.search import Index
+ix = Index.open(sys.argv[1])
+corpus = sorted(str(p) for p in (ev.CORPUS_ROOT / "press-briefings").glob("2022-*"))
+qs = [c.query for c in ev.sample_pairs(ix, corpus, 200, 1)] + [c.query for c in ev.dev_cases(ix, ev.read_devset())]
+ix.search("warm up", k=10)
+for name, tuning in (("hybrid", PLAIN), ("default", DEFAULT_TUNING), ("hybrid", PLAIN), ("default", DEFAULT_TUNING)):
+    ix.__dict__.pop("_vector_cache", None)
+    times = []
+    for q in qs:
+        t = time.perf_counter(); ix.search(q, k=10, tuning=tuning); times.append(1000 * (time.perf_counter() - t))
+    times.sort()
+    print(name, "n", len(times), "p50 %.1f ms p95 %.1f ms" % (statistics.median(times), times[int(0.95 * (len(times) - 1))]), flush=True)

@@ -1,0 +1,29 @@
+"""Score many tunings on one eval index (figures of docs/quality.md): python bench/levers.py INDEX N NAME=FIELD:VALUE,... ..."""
+import json, sys, time
+from dataclasses import replace
+from pathlib import Path
+from indexer import evaluate as ev
+from indexer.rerank import PLAIN, Tuning
+from indexer.search import Index
+
+index_dir, n = sys.argv[1], int(sys.argv[2])
+ix = Index.open(index_dir)
+ev.check_no_leakage(ix)
+corpus = sorted(str(p) for p in (ev.CORPUS_ROOT / "press-briefings").glob("2022-*"))
+pairs = ev.sample_pairs(ix, corpus, n, 0)
+dev = ev.dev_cases(ix, ev.read_devset())
+print("pairs", len(pairs), "dev", len(dev), "unmatched", sum(len(c.unmatched) for c in dev), "no relevant", [c.id for c in dev if not c.relevant], flush=True)
+for spec in sys.argv[3:]:
+    name, _, fields = spec.partition("=")
+    mode = "hybrid"; per_doc = None
+    kw = {}
+    for f in filter(None, fields.split(",")):
+        k, v = f.split(":")
+        if k == "mode": mode = v; continue
+        if k == "per_doc": per_doc = int(v); continue
+        kw[k] = type(getattr(PLAIN, k))(v) if k != "clean_query" else v == "1"
+    t = replace(PLAIN, **kw)
+    a = ev.run_config(ix, pairs, mode, t, dev=False, per_doc=per_doc)
+    d = ev.run_config(ix, dev, mode, t, dev=True, per_doc=per_doc)
+    m, dm = a.metrics, d.metrics
+    print(f"{name:24} auto mrr {m['mrr@10']:.4f} ndcg {m['ndcg@10']:.4f} r1 {m['recall@1']:.4f} r10 {m['recall@10']:.4f} r100 {m['recall@100']:.4f} p50 {a.median_ms}ms p95 {a.p95_ms}ms | dev h1 {dm['hit@1']:.4f} h10 {dm['hit@10']:.4f} mrr {dm['mrr@10']:.4f} nonans {d.non_answers_at_10:.4f} | {fields}", flush=True)

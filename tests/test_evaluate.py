@@ -1,0 +1,112 @@
+"""The eval: metric functions on hand-made rankings, dev-set matching, and a real run on four background calls."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from corpus_slices import BRIEFINGS
+from indexer import evaluate as ev
+from indexer.search import Index
+
+CALLS = [
+    BRIEFINGS / "2022-03" / name
+    for name in (
+        "2022-03-08-background-press-call-on-announcement-of-u-s-ban-on-imports-of-russian-oil-liquefied-natural-gas-and-coal.md",
+        "2022-03-14-background-press-call-by-senior-administration-officials-on-china.md",
+        "2022-03-18-background-press-call-by-a-senior-administration-official-on-president-bidens-call-with-president-xi-jinping-of-china.md",
+        "2022-03-29-background-press-call-by-a-senior-administration-official-previewing-the-visit-of-prime-minister-lee-of-singapore.md",
+    )
+]
+OIL_BAN = "2022-03-08-background-press-call-on-announcement-of-u-s-ban-on-imports-of-russian-oil-liquefied-natural-gas-and-coal"
+DEVSET = [
+    {"id": "t1", "question": "Did the U.S. ask Europe to join the ban on Russian oil?",
+     "relevant": [{"doc_id": OIL_BAN, "quote": "we do not expect them and did not\n   ask them to join us"}]},
+    {"id": "t2", "question": "What is the price of tea?",
+     "relevant": [{"doc_id": OIL_BAN, "quote": "no passage says this"}]},
+]
+
+
+def test_reciprocal_rank_counts_the_first_relevant_within_k():
+    assert ev.reciprocal_rank(["a", "b", "c"], {"b", "c"}) == 0.5
+    assert ev.reciprocal_rank(["a", "b", "c"], {"z"}) == 0.0
+    assert ev.reciprocal_rank([str(i) for i in range(20)], {"12"}, k=10) == 0.0
+    assert ev.reciprocal_rank([str(i) for i in range(20)], {"9"}, k=10) == 0.1
+
+
+def test_recall_hit_and_ndcg_on_hand_made_rankings():
+    ranking = ["a", "x", "b", "y"]
+    assert ev.recall(ranking, {"a", "b", "c", "d"}, 1) == 0.25
+    assert ev.recall(ranking, {"a", "b", "c", "d"}, 10) == 0.5
+    assert ev.hit(ranking, {"b"}, 1) == 0.0 and ev.hit(ranking, {"b"}, 3) == 1.0
+    # DCG = 1/log2(2) + 1/log2(4) = 1.5; ideal for 2 relevant = 1 + 1/log2(3)
+    assert ev.ndcg(ranking, {"a", "b"}) == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
+    assert ev.ndcg(["a", "b"], {"a", "b"}) == 1.0
+    assert ev.ndcg(["x"], set()) == 0.0
+
+
+def test_mean_metrics_averages_each_key():
+    assert ev.mean_metrics([{"mrr@10": 1.0}, {"mrr@10": 0.5}]) == {"mrr@10": 0.75}
+
+
+@pytest.fixture(scope="module")
+def eval_run(tmp_path_factory):
+    """Two evals over the same slice and index folder: the first builds, the second reuses."""
+    folder = tmp_path_factory.mktemp("eval")
+    devset = folder / "devset.jsonl"
+    devset.write_text("\n".join(json.dumps(item) for item in DEVSET) + "\n")
+    first = ev.evaluate(CALLS, sample=15, seed=3, index_dir=folder / "index", devset_path=devset, progress=False)
+    second = ev.evaluate(CALLS, sample=15, seed=3, index_dir=folder / "index", devset_path=devset, progress=False)
+    return folder / "index", first, second
+
+
+def test_the_report_has_every_configuration_and_metric(eval_run):
+    _, report, _ = eval_run
+    assert list(report["results"]) == ["keyword", "dense", "hybrid", "default"]
+    for result in report["results"].values():
+        assert set(result) == {"mrr@10", "ndcg@10", "recall@1", "recall@10", "recall@100",
+                               "seconds", "median_ms", "p95_ms", "dev"}
+        assert set(result["dev"]) == {"hit@1", "hit@10", "mrr@10", "non_answers@10", "seconds"}
+        assert 0 <= result["mrr@10"] <= 1 and result["recall@1"] <= result["recall@10"] <= result["recall@100"]
+    config = report["config"]
+    assert (config["passages"], config["sample"], config["seed"]) == (57, 15, 3)
+    assert (config["devset_questions"], config["devset_unmatched_quotes"], config["built"]) == (2, 1, True)
+
+
+def test_a_matching_index_is_reused_and_the_figures_repeat(eval_run):
+    _, first, second = eval_run
+    assert second["config"]["built"] is False
+    for name in first["results"]:
+        for metric in ("mrr@10", "ndcg@10", "recall@100"):
+            assert second["results"][name][metric] == first["results"][name][metric]
+
+
+def test_dev_relevance_matches_the_quote_whitespace_normalized(eval_run):
+    index = Index.open(eval_run[0])
+    found, missing = ev.dev_cases(index, DEVSET)
+    assert found.relevant == {f"{OIL_BAN}#t1p5-8"}
+    assert (missing.relevant, missing.unmatched) == (set(), ["no passage says this"])
+
+
+def test_questions_never_reach_either_retriever(eval_run):
+    """The leave-out rule: keywords and vectors come from the passage text alone, never the question."""
+    index = Index.open(eval_run[0])
+    ev.check_no_leakage(index)
+    assert [row[1] for row in index.db.execute("PRAGMA table_info(passages_fts)")] == ["text"]
+    rows = index.db.execute("SELECT text, content_hash, question FROM passages").fetchall()
+    assert sum(question is not None for _, _, question in rows) == 37
+    assert all(ev.hashlib.sha1(text.encode()).hexdigest() == key for text, key, _ in rows)
+    index.manifest["passage_settings"] = {"max_words": 200, "embed_input": "question + passage text"}
+    with pytest.raises(ev.IndexCorrupt, match="questions left out"):
+        ev.check_no_leakage(index)
+
+
+def test_sampling_is_fixed_by_the_seed_and_stays_in_the_slice(eval_run):
+    index = Index.open(eval_run[0])
+    first = ev.sample_pairs(index, CALLS, 10, 3)
+    assert [c.query for c in first] == [c.query for c in ev.sample_pairs(index, CALLS, 10, 3)]
+    assert [c.query for c in first] != [c.query for c in ev.sample_pairs(index, CALLS, 10, 4)]
+    assert all(pid.split("#")[0] in {p.stem for p in CALLS} for c in first for pid in c.relevant)
+    assert all(len(c.query.split()) >= ev.MIN_QUESTION_WORDS for c in first)
