@@ -31,6 +31,8 @@ from .fusion import reciprocal_rank_fusion
 from .highlight import best_sentences
 from .model import ROLES
 from .query import Query, parse_query
+from .rerank import DEFAULT_TUNING, Tuning, drop_repeats, is_non_answer, seeks_substance, with_document_evidence
+from .understand import Hints, clean_question, read_hints
 
 DEFAULT_INDEX = Path("data/index")
 MODES = ("hybrid", "dense", "keyword")
@@ -38,6 +40,7 @@ _MIN_CANDIDATES = 100
 _GROWTH = 4
 _MAX_ROUNDS = 4
 _OPEN_ATTEMPTS = 3
+_VECTOR_CACHE = 2048
 
 
 def default_index_dir() -> Path:
@@ -139,37 +142,121 @@ class Index:
         filters: Filters | None = None,
         mode: str = "hybrid",
         per_doc: int | None = 2,
+        tuning: Tuning | None = None,
     ) -> list[Result]:
+        """The best k passages for `question`; `tuning` (default DEFAULT_TUNING) picks the ranking's levers."""
+        query, chosen = self._choose(question, k, filters, mode, per_doc, tuning)
+        return self._results(chosen, query)
+
+    @_damage_reported
+    def rank(self, question: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
+             per_doc: int | None = 2, tuning: Tuning | None = None) -> list[tuple[str, float]]:
+        """(passage_id, score) of what `search` would return, without building results (for the eval)."""
+        _, chosen = self._choose(question, k, filters, mode, per_doc, tuning)
+        return [(self._passage_ids[i], score) for i, score in chosen]
+
+    @cached_property
+    def _passage_ids(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT passage_id FROM passages ORDER BY id")]
+
+    def _choose(self, question, k, filters, mode, per_doc, tuning) -> tuple[Query, list[tuple[int, float]]]:
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
         if k < 1:
             raise BadQuery("k must be at least 1")
-        query = parse_query(question)
+        tuning = DEFAULT_TUNING if tuning is None else tuning
+        query = self._parse(question, tuning)
         where = self._filter_sql(filters or Filters())
         allowed = self._allowed_ids(where, query)
         if allowed is not None and len(allowed) == 0:
-            return []
-        vector = self.embedder.encode_query(query.text) if mode != "keyword" else None
+            return query, []
+        vector = self._query_vector(query.text) if mode != "keyword" else None
+        hints = read_hints(question, self._speaker_names) if tuning.hint_weight else Hints()
         wanted = max(_MIN_CANDIDATES, 10 * k)
         for _ in range(_MAX_ROUNDS):
-            ranked, exhausted = self._ranked(query, where, vector, allowed, mode, wanted)
+            ranked, exhausted = self._ranked(query, where, vector, allowed, mode, wanted, tuning, hints)
+            ranked = self._rerank(ranked, question, tuning)
             chosen = self._cap_per_document(ranked, k, per_doc)
             if len(chosen) >= k or exhausted:
                 break
             wanted *= _GROWTH
-        return self._results(chosen, query)
+        return query, chosen
 
-    def _ranked(self, query: Query, where, vector, allowed, mode: str, wanted: int):
+    def _parse(self, question: str, tuning: Tuning) -> Query:
+        """The question as search terms, without a reporter's pleasantries if the tuning says so."""
+        if tuning.clean_query:
+            try:
+                return parse_query(clean_question(question))
+            except BadQuery:
+                pass
+        return parse_query(question)
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        """The question's vector; up to 2,048 are kept (1.5 MB), as the eval asks each question several ways."""
+        cache = self.__dict__.setdefault("_vector_cache", {})
+        if text not in cache:
+            if len(cache) >= _VECTOR_CACHE:
+                cache.clear()
+            cache[text] = self.embedder.encode_query(text)
+        return cache[text]
+
+    @cached_property
+    def _speaker_names(self) -> list[str]:
+        return [name for name, _ in self.speakers()]
+
+    def _ranked(self, query: Query, where, vector, allowed, mode: str, wanted: int,
+                tuning: Tuning, hints: Hints = Hints()):
         """(id, score) best first, and whether every allowed passage was already considered."""
         dense = self._dense(vector, allowed, wanted) if mode != "keyword" else []
         keyword = self._keyword(query, where, wanted) if mode != "dense" else []
         exhausted = len(dense) < wanted and len(keyword) < wanted
-        if mode == "dense":
+        if mode == "dense" and not hints:
             return dense, len(dense) < wanted
-        if mode == "keyword":
+        if mode == "keyword" and not hints:
             return keyword, len(keyword) < wanted
-        fused = reciprocal_rank_fusion({"dense": [i for i, _ in dense], "keyword": [i for i, _ in keyword]})
+        rankings = {"dense": [i for i, _ in dense], "keyword": [i for i, _ in keyword]}
+        weights = {"dense": tuning.dense_weight, "keyword": tuning.keyword_weight}
+        for name, hint_where in self._hint_filters(where, hints):
+            hint_allowed = self._allowed_ids(hint_where, query)
+            if mode != "keyword":
+                rankings[f"dense {name}"] = [i for i, _ in self._dense(vector, hint_allowed, wanted)]
+                weights[f"dense {name}"] = tuning.dense_weight * tuning.hint_weight
+            if mode != "dense":
+                rankings[f"keyword {name}"] = [i for i, _ in self._keyword(query, hint_where, wanted)]
+                weights[f"keyword {name}"] = tuning.keyword_weight * tuning.hint_weight
+        fused = reciprocal_rank_fusion(rankings, weights, k=tuning.rrf_k)
+        if tuning.document_weight:
+            fused = with_document_evidence(fused, self._document_of, tuning.document_weight)
         return fused, exhausted
+
+    @staticmethod
+    def _hint_filters(where: tuple[str, list], hints: Hints):
+        """(name, where) for each hint: the user's filters narrowed to the period, or to the speakers, named."""
+        base, params = where
+        narrowed = []
+        if hints.since:
+            narrowed.append(("period", "p.date BETWEEN ? AND ?", [hints.since, hints.until]))
+        if hints.speakers:
+            narrowed.append(("speaker", f"p.speaker IN ({','.join('?' * len(hints.speakers))})", list(hints.speakers)))
+        for name, clause, extra in narrowed:
+            yield name, (f"{base} AND {clause}" if base else clause, [*params, *extra])
+
+    def _rerank(self, ranked, question: str, tuning: Tuning) -> list[tuple[int, float]]:
+        """The first `rerank_depth` candidates with non-answers scored down and repeated talking points
+        dropped (per the tuning), re-sorted; the rest as they were."""
+        demote = tuning.non_answer_factor != 1 and seeks_substance(question)
+        head, tail = ranked[: tuning.rerank_depth], ranked[tuning.rerank_depth :]
+        if not head or not (demote or tuning.merge_repeats):
+            return ranked
+        ids = [i for i, _ in head]
+        texts = dict(self.db.execute(
+            f"SELECT id, text FROM passages WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
+        if demote:
+            head = sorted(((i, s * tuning.non_answer_factor if is_non_answer(texts[i]) else s) for i, s in head),
+                          key=lambda pair: -pair[1])
+        if tuning.merge_repeats:
+            head = drop_repeats(head, texts)
+        return head + tail
 
     def _dense(self, vector: np.ndarray, allowed: np.ndarray | None, wanted: int) -> list[tuple[int, float]]:
         return vector_index.search(self.vectors, self.manifest, vector, wanted, allowed)
@@ -179,11 +266,11 @@ class Index:
         if not expression:
             return []
         where, params = where
-        sql = (
-            "SELECT f.rowid, bm25(passages_fts) AS s FROM passages_fts f "
-            "JOIN passages p ON p.id = f.rowid WHERE passages_fts MATCH ? "
-            f"{'AND ' + where if where else ''} ORDER BY s LIMIT ?"
-        )
+        if where:
+            sql = ("SELECT f.rowid, bm25(passages_fts) AS s FROM passages_fts f "
+                   f"JOIN passages p ON p.id = f.rowid WHERE passages_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
+        else:  # no filter, no join: half the time
+            sql = "SELECT rowid, bm25(passages_fts) AS s FROM passages_fts WHERE passages_fts MATCH ? ORDER BY s LIMIT ?"
         rows = self.db.execute(sql, [expression, *params, wanted]).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
