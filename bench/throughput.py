@@ -15,6 +15,7 @@
     .venv/bin/python bench/throughput.py                 # table
     .venv/bin/python bench/throughput.py --json
     .venv/bin/python bench/throughput.py --index /tmp/bench/pb-index --skip-build   # reuse a built index
+    .venv/bin/python bench/throughput.py --skip-build --skip-embed                  # queries and memory only
 """
 
 from __future__ import annotations
@@ -170,11 +171,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=Path("/tmp/bench/pb-index"), help="index directory to build")
     parser.add_argument("--skip-build", action="store_true", help="measure an index already built at --index")
+    parser.add_argument("--skip-embed", action="store_true", help="leave out the embedding comparison")
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     args = parser.parse_args()
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else print
     result = {"machine": machine(), "load_before": os.getloadavg()}
-    result["embed"] = measure_embedding(log)
+    if not args.skip_embed:
+        result["embed"] = measure_embedding(log)
     if not args.skip_build:
         result["build"] = measure_build(args.index, log)
     result["query_ms"] = measure_queries(args.index, log)
