@@ -3,8 +3,7 @@
 Starts `streamlit run app.py` on 127.0.0.1 over the given index, opens N
 headless Chromium pages at once (Debian's /usr/bin/chromium, driven by
 Playwright), and has each ask several real questions in turn. Prints the
-median, 95th percentile and worst time to results, the part of it the server
-spent searching (the time the page itself shows), and the errors (a page that
+median, 95th percentile and worst time to results, and the errors (a page that
 showed an error or no card in time).
 
     .venv/bin/python bench/app_load.py --index /tmp/bench/pb-index --sessions 20
@@ -16,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -77,17 +75,7 @@ async def ask(page, box, question: str) -> dict:
     seconds = time.perf_counter() - started
     shown_errors = await page.get_by_test_id("stException").count() + await page.locator(".stAlert").filter(
         has_text="cannot").count()
-    record = {"question": question, "seconds": seconds, "server_seconds": await server_seconds(page)}
-    return record | ({"error": "the page shows an error"} if shown_errors else {})
-
-
-async def server_seconds(page) -> float | None:
-    """The search time the page itself reports ("... · 0.12 s"): the server's share of the wait."""
-    summary = page.get_by_text("statements use these words")
-    if not await summary.count():
-        return None
-    found = re.search(r"([\d.]+) s$", (await summary.first.text_content()).strip())
-    return float(found[1]) if found else None
+    return {"question": question, "seconds": seconds, **({"error": "the page shows an error"} if shown_errors else {})}
 
 
 async def drive(url: str, sessions: int, rounds: int) -> list[dict]:
@@ -104,26 +92,21 @@ async def drive(url: str, sessions: int, rounds: int) -> list[dict]:
 
 
 def summary(records: list[dict], sessions: int, wall: float) -> dict:
-    answered = [r for r in records if "seconds" in r and "error" not in r]
+    times = sorted(r["seconds"] for r in records if "seconds" in r and "error" not in r)
     loads = sorted({r["page_load_s"] for r in records if "page_load_s" in r})
     return {
         "sessions": sessions,
         "searches": len(records),
-        "answered": len(answered),
+        "answered": len(times),
         "errors": [r for r in records if "error" in r],
-        "time_to_results_s": percentiles([r["seconds"] for r in answered]),
-        "server_search_s": percentiles([r["server_seconds"] for r in answered if r["server_seconds"] is not None]),
+        "time_to_results_s": {
+            "median": round(statistics.median(times), 3) if times else None,
+            "p95": round(times[max(0, int(len(times) * 0.95 + 0.5) - 1)], 3) if times else None,
+            "max": round(times[-1], 3) if times else None,
+        },
         "page_load_s_median": round(statistics.median(loads), 3) if loads else None,
         "wall_s": round(wall, 1),
     }
-
-
-def percentiles(values: list[float]) -> dict:
-    values = sorted(values)
-    if not values:
-        return {"median": None, "p95": None, "max": None}
-    return {"median": round(statistics.median(values), 3),
-            "p95": round(values[max(0, int(len(values) * 0.95 + 0.5) - 1)], 3), "max": round(values[-1], 3)}
 
 
 def run(index_dir: Path, sessions: int, rounds: int) -> dict:
@@ -148,10 +131,8 @@ def main() -> None:
     t = result["time_to_results_s"]
     print(f"{result['sessions']} sessions, {result['searches']} searches, {result['answered']} answered, "
           f"{len(result['errors'])} errors, {result['wall_s']} s")
-    server = result["server_search_s"]
     print(f"time to results: median {t['median']} s, p95 {t['p95']} s, max {t['max']} s; "
           f"page load median {result['page_load_s_median']} s")
-    print(f"of which the server's search: median {server['median']} s, p95 {server['p95']} s")
     for error in result["errors"]:
         print(f"  error: {error['question']}: {error['error']}")
 
