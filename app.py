@@ -45,7 +45,7 @@ def load_index(path: str, version: str | None) -> Index:
     opens it, while searches already running finish on the old one.
     """
     index = Index.open(path)
-    index.embedder.encode_query("warm up")
+    index.timeline("warm up")  # model, vectors and keyword pages ready before the first question
     return index
 
 
@@ -168,6 +168,8 @@ def render_card(index: Index, result: Result) -> None:
 
 
 def render_results(index: Index, question: str, filters: Filters) -> None:
+    """The summary, the timeline, the downloads and the cards; the timeline is filled in last, above
+    the cards, so the first answers show before the 200-result search behind the chart."""
     state = st.session_state
     started = time.perf_counter()
     results = index.search(question, k=state.per_page * state.page, filters=filters)
@@ -177,7 +179,6 @@ def render_results(index: Index, question: str, filters: Filters) -> None:
         st.rerun()
     shown = results[(state.page - 1) * state.per_page :]
     matches = index.match_count(question, filters)
-    timeline = index.timeline(question, filters, top=TIMELINE_TOP)
     seconds = time.perf_counter() - started
     if not results:
         st.warning("No statements match this question with these filters. "
@@ -188,10 +189,7 @@ def render_results(index: Index, question: str, filters: Filters) -> None:
         f"**{matches:,}** statements use these words · showing the most relevant "
         f"{first}–{first + len(shown) - 1} · {seconds:.2f} s"
     )
-    if timeline:
-        st.caption(f"When it was talked about: the {TIMELINE_TOP} most relevant statements, by month")
-        frame = pd.DataFrame(timeline, columns=["month", "statements"]).set_index("month")
-        st.bar_chart(frame, height=160)
+    chart = st.container()
     with st.container(horizontal=True):
         st.download_button("Download CSV", results_csv(results), "podium-results.csv", "text/csv")
         st.download_button("Download JSON", results_json(question, results), "podium-results.json",
@@ -199,6 +197,16 @@ def render_results(index: Index, question: str, filters: Filters) -> None:
     for result in shown:
         render_card(index, result)
     pager(len(results) == state.per_page * state.page and state.page < MAX_PAGE)
+    render_timeline(chart, index.timeline(question, filters, top=TIMELINE_TOP))
+
+
+def render_timeline(chart, timeline: list[tuple[str, int]]) -> None:
+    if not timeline:
+        return
+    with chart:
+        st.caption(f"When it was talked about: the {TIMELINE_TOP} most relevant statements, by month")
+        frame = pd.DataFrame(timeline, columns=["month", "statements"]).set_index("month")
+        st.bar_chart(frame, height=160)
 
 
 def pager(has_more: bool) -> None:

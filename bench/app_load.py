@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,22 +59,40 @@ async def one_session(browser, url: str, questions: list[str]) -> list[dict]:
 
 
 async def ask(page, box, question: str) -> dict:
-    """Type a question, press Enter, wait until the run that answers it has drawn its cards."""
+    """Type a question, press Enter, time until this question's first card (or its no-result note) shows.
+
+    The summary line ("N statements use these words ... 0.29 s") is written afresh by every run
+    before the cards, so the answer is on screen once it differs from the last question's and a
+    card follows it; the run is then waited out, so the next question starts from a quiet page.
+    """
+    summary = page.get_by_text("statements use these words")
+    before = await summary.first.text_content() if await summary.count() else None
     await box.fill(question)
     started = time.perf_counter()
     await box.press("Enter")
-    asked = urlencode({"q": question})
-    answer = page.get_by_text(CARD_MARKER).first.or_(page.get_by_text("No statements match"))
+    seconds = None
     try:
-        await page.wait_for_url(lambda url: asked in url)
+        while seconds is None:
+            if time.perf_counter() - started > WAIT_MS / 1000:
+                raise TimeoutError(f"no answer within {WAIT_MS / 1000:.0f} s")
+            if await answered(page, summary, before):
+                seconds = time.perf_counter() - started
+            else:
+                await asyncio.sleep(0.02)
         await page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
-        await answer.wait_for()
     except Exception as exc:  # a timeout or a closed page is this question's error, not the run's
         return {"question": question, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
-    seconds = time.perf_counter() - started
     shown_errors = await page.get_by_test_id("stException").count() + await page.locator(".stAlert").filter(
         has_text="cannot").count()
     return {"question": question, "seconds": seconds, **({"error": "the page shows an error"} if shown_errors else {})}
+
+
+async def answered(page, summary, before: str | None) -> bool:
+    if await page.get_by_text("No statements match").count():
+        return True
+    if not await summary.count() or await summary.first.text_content() == before:
+        return False
+    return await page.get_by_text(CARD_MARKER).count() > 0
 
 
 async def drive(url: str, sessions: int, rounds: int) -> list[dict]:

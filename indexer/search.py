@@ -64,6 +64,20 @@ def _damage_reported(method):
     return wrapper
 
 
+def _remembered(method):
+    """For facts of the whole index (speakers, kinds, dates): computed once, as a version never changes.
+    The app asks for them on every page run."""
+
+    @functools.wraps(method)
+    def wrapper(self):
+        cache = self.__dict__.setdefault("_remembered", {})
+        if method.__name__ not in cache:
+            cache[method.__name__] = method(self)
+        return cache[method.__name__]
+
+    return wrapper
+
+
 @dataclass(frozen=True)
 class Filters:
     since: str | None = None
@@ -387,20 +401,24 @@ class Index:
             for rank, (row, score) in enumerate(((by_id[i], s) for i, s in chosen), start=1)
         ]
 
+    @_remembered
     @_damage_reported
     def speakers(self) -> list[tuple[str, int]]:
         return [tuple(r) for r in self.db.execute(
             "SELECT speaker, count(*) c FROM passages GROUP BY speaker ORDER BY c DESC, speaker")]
 
+    @_remembered
     @_damage_reported
     def kinds(self) -> list[tuple[str, int]]:
         return [tuple(r) for r in self.db.execute(
             "SELECT kind, count(*) c FROM passages GROUP BY kind ORDER BY c DESC, kind")]
 
+    @_remembered
     @_damage_reported
     def roles(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT DISTINCT role FROM passages ORDER BY role")]
 
+    @_remembered
     @_damage_reported
     def date_range(self) -> tuple[str | None, str | None]:
         return tuple(self.db.execute("SELECT min(date), max(date) FROM passages").fetchone())
