@@ -4,10 +4,10 @@ The hostile transcript is a real NATO-summit background call with a paragraph ap
 holds a <script>, an <img onerror> and a javascript: link, and a source URL that tries to break out of its
 markdown link. The page must show all of it as text and run none of it.
 
-Set PODIUM_UPDATE_SCREENSHOT=1 to save the result page to docs/screenshot.png (the README's picture).
+Every run saves the result page to docs/screenshot.png, the README's picture, so it follows the page;
+commit it when the page has changed.
 """
 
-import os
 from pathlib import Path
 
 import frontmatter
@@ -100,9 +100,8 @@ def test_a_question_shows_linked_cards_with_the_best_sentences_in_bold(page):
     assert bold.text_content() == DECEMBER_HIGHLIGHT
     assert page.get_by_role("link", name=DECEMBER_TITLE).first.get_attribute("href") == DECEMBER_URL
     assert "?q=What+did+Biden+tell+Putin+about+the+talks+in+Geneva%3F" in page.url
-    if os.environ.get("PODIUM_UPDATE_SCREENSHOT"):
-        page.get_by_label("Ask what officials said").blur()
-        page.screenshot(path=REPO / "docs" / "screenshot.png")
+    page.get_by_label("Ask what officials said").blur()
+    page.screenshot(path=REPO / "docs" / "screenshot.png")
 
 
 def test_a_hostile_passage_shows_as_text_and_runs_nothing(page):
