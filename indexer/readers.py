@@ -117,8 +117,6 @@ def _read_text(path: Path) -> str:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decoded(raw, "utf-16")
-    if not raw.strip():
-        raise UnreadableFile("empty file")
     if b"\x00" in raw[:8192]:
         raise UnreadableFile("binary file (contains NUL bytes)")
     return _decoded(raw, "utf-8-sig")

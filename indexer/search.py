@@ -206,13 +206,16 @@ class Index:
         return parse_query(question)
 
     def _query_vector(self, text: str) -> np.ndarray:
-        """The question's vector; up to 2,048 are kept (1.5 MB), as the eval asks each question several ways."""
+        """The question's vector; up to 2,048 are kept (1.5 MB), as the eval asks each question several ways.
+        Threads share the cache, so the vector is returned from a local, never read back from it."""
         cache = self.__dict__.setdefault("_vector_cache", {})
-        if text not in cache:
+        vector = cache.get(text)
+        if vector is None:
+            vector = self.embedder.encode_query(text)
             if len(cache) >= _VECTOR_CACHE:
                 cache.clear()
-            cache[text] = self.embedder.encode_query(text)
-        return cache[text]
+            cache[text] = vector
+        return vector
 
     @cached_property
     def _speaker_names(self) -> list[str]:
@@ -486,8 +489,12 @@ def _open_current(path: Path):
         try:
             version, manifest = store.open_version(path)
             db = store.connect_readonly(version)
-            passages = db.execute("SELECT count(*) FROM passages").fetchone()[0]
-            return version, manifest, db, store.load_vectors(version, passages)
+            try:
+                passages = db.execute("SELECT count(*) FROM passages").fetchone()[0]
+                return version, manifest, db, store.load_vectors(version, passages)
+            except IndexCorrupt:
+                db.close()
+                raise
         except IndexCorrupt:
             if attempt == _OPEN_ATTEMPTS or store.current_version(path) == resolved:
                 raise

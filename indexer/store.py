@@ -156,8 +156,10 @@ def check_version(version: Path, manifest: dict) -> list[FileCheck]:
 def _check_manifest(version: Path, manifest: dict) -> FileCheck:
     path = version / MANIFEST
     recorded = manifest.get("manifest_sha256")
+    if recorded is None and "files" not in manifest:
+        return FileCheck(path, False, "no checksums recorded (built before checksums); rebuild to add them")
     if recorded is None or "files" not in manifest:
-        return FileCheck(path, True, "it records no checksums")
+        return FileCheck(path, True, "it has lost part of its checksums")
     if recorded != _manifest_digest(manifest):
         return FileCheck(path, True, "its content does not match its checksum")
     return FileCheck(path, False, "checksum ok")

@@ -112,7 +112,7 @@ def read_speakers(text: str, names: Iterable[str]) -> tuple[str, ...]:
     found = []
     for name in names:
         parts = name.split()
-        if len(parts) < 2:
+        if len(parts) < 2 or parts[-1] not in text:  # both patterns need the surname as written
             continue
         full = re.escape(name)
         surname = re.escape(parts[-1])

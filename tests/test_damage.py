@@ -130,3 +130,26 @@ def test_a_damaged_index_is_rebuilt_from_scratch_not_reused(seeds_copy):
 
     assert (report.embedded, report.reused) == (18, 0)
     assert check(seeds_copy).exit_code == 0
+
+
+def test_an_index_from_before_checksums_still_opens_and_check_says_so(seeds_copy):
+    manifest_path = store.current_version(seeds_copy) / store.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["files"], manifest["manifest_sha256"]
+    manifest_path.write_text(json.dumps(manifest))
+
+    result = check(seeds_copy)
+
+    assert Index.open(seeds_copy).search("Putin", k=1)
+    assert result.exit_code == 0
+    assert f"ok       {manifest_path}: no checksums recorded (built before checksums); rebuild to add them" in result.stdout
+
+
+def test_a_manifest_that_lost_half_its_checksums_is_damaged(seeds_copy):
+    manifest_path = store.current_version(seeds_copy) / store.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["files"]
+    manifest_path.write_text(json.dumps(manifest))
+
+    with pytest.raises(IndexCorrupt, match="it has lost part of its checksums"):
+        Index.open(seeds_copy)
