@@ -468,11 +468,19 @@ class Index:
                f"WHERE passages_fts MATCH ? {'AND ' + where if where else ''}")
         return self.db.execute(sql, [query.fts_expression(), *params]).fetchone()[0]
 
+    @_damage_reported
     def timeline(self, question: str, filters: Filters | None = None, top: int = 200) -> list[tuple[str, int]]:
-        """(YYYY-MM, count) of the `top` most relevant passages: when a topic was talked about."""
-        results = self.search(question, k=top, filters=filters, per_doc=None)
-        months = Counter(r.date[:7] for r in results if r.date)
+        """(YYYY-MM, count) of the `top` most relevant passages: when a topic was talked about.
+
+        Ranks without building results: only the dates are needed, not 200 texts and highlights."""
+        _, chosen = self._choose(question, top, filters, "hybrid", None, None)
+        months = Counter(self._months[i] for i, _ in chosen if self._months[i])
         return sorted(months.items())
+
+    @cached_property
+    def _months(self) -> list[str | None]:
+        """Passage id -> YYYY-MM of its date, for the timeline."""
+        return [row[0][:7] if row[0] else None for row in self.db.execute("SELECT date FROM passages ORDER BY id")]
 
     def close(self) -> None:
         self.db.close()
