@@ -7,7 +7,7 @@ mid-sentence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from syntok import segmenter
 
@@ -23,10 +23,10 @@ class _Piece:
     text: str
     para: int
     part: int | None = None
+    words: int = field(init=False)
 
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
+    def __post_init__(self):
+        self.words = len(self.text.split())
 
 
 def prompting_questions(turns: list[Turn]) -> dict[int, tuple[str, str]]:
@@ -66,8 +66,9 @@ def _pieces(turn: Turn, max_words: int) -> list[_Piece]:
     """Whole paragraphs, and long paragraphs split into runs of sentences."""
     pieces = []
     for number, paragraph in enumerate(turn.paragraphs):
-        if len(paragraph.split()) <= max_words:
-            pieces.append(_Piece(paragraph, number))
+        piece = _Piece(paragraph, number)
+        if piece.words <= max_words:
+            pieces.append(piece)
             continue
         runs = _group_sentences(split_sentences(paragraph), max_words)
         pieces.extend(_Piece(run, number, part) for part, run in enumerate(runs))
@@ -76,13 +77,16 @@ def _pieces(turn: Turn, max_words: int) -> list[_Piece]:
 
 def _group_pieces(pieces: list[_Piece], max_words: int) -> list[list[_Piece]]:
     groups: list[list[_Piece]] = []
+    group_words = 0
     for piece in pieces:
         last = groups[-1] if groups else None
-        fits = last is not None and sum(p.words for p in last) + piece.words <= max_words
+        fits = last is not None and group_words + piece.words <= max_words
         if fits and last[-1].part is None and piece.part is None:
             last.append(piece)
+            group_words += piece.words
         else:
             groups.append([piece])
+            group_words = piece.words
     if len(groups) > 1 and _tail_fits(groups[-2], groups[-1], max_words):
         groups[-2].extend(groups.pop())
     return groups

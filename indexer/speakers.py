@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 from rapidfuzz import fuzz, process
 
@@ -310,6 +310,7 @@ def name_case(word: str) -> str:
     return re.sub(r"^(Mc|Mac)([a-z])", lambda m: m.group(1) + m.group(2).upper(), cased)
 
 
+@cache  # called for every turn of every document on each build, with a few thousand distinct labels
 def readable(label: str) -> str:
     """`MS. PSAKI` -> "Ms. Psaki"; `SENIOR ADMINISTRATION OFFICIAL` -> "Senior Administration Official"."""
     words = []
