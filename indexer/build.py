@@ -10,14 +10,13 @@ previous index as it was.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import encoders, store
+from . import database, encoders, parsecache, store
 from . import vectors as vector_index
 from .corpus import Corpus, read_corpus
 from .embed import Embedder, content_hash
@@ -71,7 +70,8 @@ def build_index(
 ) -> BuildReport:
     started = time.monotonic()
     index_dir = Path(index_dir)
-    corpus = read_corpus(paths, max_words=max_words, progress=progress)
+    cache = parsecache.ParseCache(index_dir / parsecache.FILE)
+    corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache)
     if not corpus.passages:
         raise NoDocuments(
             f"no transcript passages found in {', '.join(map(str, paths))} "
@@ -79,11 +79,13 @@ def build_index(
         )
     embedder = Embedder(model)
     with store.build_lock(index_dir):
+        cache.save()
         previous, previous_manifest = _previous_version(index_dir)
         reusable = previous if _same_embedding(previous_manifest, embedder) else None
-        vectors, embedded = _vectors(corpus, embedder, reusable, progress)
+        hashes = [content_hash(embed_input(p)) for p in corpus.passages]
+        vectors, embedded = _vectors(corpus, hashes, embedder, reusable, progress)
         version = store.new_version_dir(index_dir)
-        _write_database(version, corpus, vectors)
+        database.write(version, database.rows_for(corpus, hashes), vectors, previous=reusable)
         settings = vector_index.settings_for(len(vectors))
         store.write_vectors(version, vectors, settings)
         old_docs = set(previous_manifest.get("doc_ids", []))
@@ -130,10 +132,10 @@ def _same_embedding(manifest: dict, embedder: Embedder) -> bool:
     return manifest.get("encoder", encoders.TORCH) == embedder.encoder
 
 
-def _vectors(corpus: Corpus, embedder: Embedder, reusable: Path | None, progress: bool):
-    """One vector per passage; returns (vectors, how many texts had to be embedded)."""
+def _vectors(corpus: Corpus, hashes: list[str], embedder: Embedder, reusable: Path | None, progress: bool):
+    """One vector per passage (`hashes[i]` is passage i's content hash); returns (vectors, how many texts
+    had to be embedded)."""
     texts = [embed_input(p) for p in corpus.passages]
-    hashes = [content_hash(t) for t in texts]
     known = store.stored_embeddings(reusable, set(hashes))
     missing = {}
     for text, key in zip(texts, hashes):
@@ -147,44 +149,6 @@ def _vectors(corpus: Corpus, embedder: Embedder, reusable: Path | None, progress
     for row, key in enumerate(hashes):
         vectors[row] = known[key]
     return vectors, len(missing)
-
-
-def _write_database(version: Path, corpus: Corpus, vectors: np.ndarray) -> None:
-    db = store.create_database(version)
-    docs = {doc.doc_id: doc for doc in corpus.documents}
-    with db:
-        db.executemany(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (d.doc_id, d.title, d.date, d.kind, d.source_url, d.source_name, d.path,
-                 json.dumps([vars(s) for s in d.sources]))
-                for d in corpus.documents
-            ),
-        )
-        db.executemany(
-            "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                (t.doc_id, t.number, t.label, t.speaker, t.role, t.text)
-                for turns in corpus.turns.values()
-                for t in turns
-            ),
-        )
-        rows = []
-        seen_hashes = {}
-        for row, p in enumerate(corpus.passages):
-            key = content_hash(embed_input(p))
-            seen_hashes.setdefault(key, row)
-            doc = docs[p.doc_id]
-            rows.append((row, p.passage_id, p.doc_id, p.turn, p.para_start, p.para_end, p.speaker,
-                         p.role, p.question, p.text, doc.date, doc.kind, key))
-        db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        db.executemany(
-            "INSERT INTO embeddings VALUES (?, ?)",
-            ((key, vectors[row].tobytes()) for key, row in seen_hashes.items()),
-        )
-        db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
-    db.execute("VACUUM")
-    db.close()
 
 
 def _manifest(corpus: Corpus, embedder: Embedder, vectors: np.ndarray, paths, max_words: int) -> dict:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .dedupe import Duplicate, merge_duplicates
+from .dedupe import Duplicate, merge_duplicates, signature
 from .errors import InputPathMissing, UnreadableFile
 from .model import Document, Passage, Turn
+from .parsecache import ParseCache, Parsed
 from .passages import MAX_WORDS, make_passages, prompting_questions
-from .readers import read_document
+from .readers import MAX_FILE_BYTES, read_document
 from .speakers import name_from_other_documents
 from .turns import split_turns
 
@@ -75,19 +76,24 @@ def collect_files(paths: list[str | Path]) -> list[Path]:
     return files
 
 
-def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: bool = True) -> Corpus:
+def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: bool = True,
+                cache: ParseCache | None = None) -> Corpus:
+    """Every file's document, turns and passages; files `cache` holds unchanged are not parsed again."""
     files = collect_files(paths)
     corpus = Corpus(files=len(files))
-    documents = []
+    documents, signatures = [], {}
     for path in tqdm(files, desc="reading", unit="file", disable=not progress):
         try:
-            doc, turns = _read_one(path, taken=corpus.turns)
+            doc, turns, doc_signature = _parsed(path, cache)
         except UnreadableFile as exc:
             corpus.failed.append(Failure(str(path), str(exc)))
             continue
+        if doc.doc_id in corpus.turns:
+            _rename(doc, turns)
         corpus.turns[doc.doc_id] = turns
+        signatures[doc.doc_id] = doc_signature
         documents.append(doc)
-    corpus.documents, corpus.duplicates = merge_duplicates(documents)
+    corpus.documents, corpus.duplicates = merge_duplicates(documents, signatures)
     for duplicate in corpus.duplicates:
         for doc_id in duplicate.dropped:
             del corpus.turns[doc_id]
@@ -97,18 +103,47 @@ def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: b
     return corpus
 
 
-def _read_one(path: Path, taken: dict) -> tuple[Document, list[Turn]]:
+def _parsed(path: Path, cache: ParseCache | None) -> Parsed:
+    """One file's document, turns and signature: from the cache if it holds them, else parsed (and cached)."""
+    key = _cache_key(path, cache)
+    parsed = cache.get(path, key) if key else None
+    if parsed is None:
+        doc, turns = _read_one(path)
+        parsed = doc, turns, signature(doc)
+        if key:
+            cache.put(path, key, parsed)
+    return parsed
+
+
+def _cache_key(path: Path, cache: ParseCache | None) -> str | None:
+    """None without a cache, or for a file that cannot be read whole (parsing it says why)."""
+    if cache is None:
+        return None
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return cache.key(path, path.read_bytes())
+    except OSError:
+        return None
+
+
+def _read_one(path: Path) -> tuple[Document, list[Turn]]:
     """One file's document and turns; a parser bug on odd input fails that file, not the whole run."""
     try:
         doc = read_document(path)
-        if doc.doc_id in taken:
-            doc.doc_id += "-" + hashlib.sha1(" ".join(doc.paragraphs).encode()).hexdigest()[:8]
         return doc, split_turns(doc)
     except UnreadableFile:
         raise
     except Exception as exc:  # noqa: BLE001 - reported per file, with the reason
         raise UnreadableFile(f"could not be parsed ({type(exc).__name__}: {str(exc)[:100]}); "
                              "please report this file as a Podium bug") from exc
+
+
+def _rename(doc: Document, turns: list[Turn]) -> None:
+    """A second document with a taken id gets a suffix from its text, in its turns too."""
+    doc.doc_id += "-" + hashlib.sha1(" ".join(doc.paragraphs).encode()).hexdigest()[:8]
+    for turn in turns:
+        turn.doc_id = doc.doc_id
 
 
 def _wanted(path: Path, root: Path) -> bool:

@@ -29,9 +29,12 @@ class Duplicate:
     similarity: float
 
 
-def merge_duplicates(documents: list[Document]) -> tuple[list[Document], list[Duplicate]]:
-    """Keep one document per group of near-identical texts; the kept one lists every source."""
-    signatures = {doc.doc_id: _signature(doc) for doc in documents}
+def merge_duplicates(documents: list[Document], signatures: dict[str, MinHash | None]
+                     ) -> tuple[list[Document], list[Duplicate]]:
+    """Keep one document per group of near-identical texts; the kept one lists every source.
+
+    `signatures` holds each document's `signature` by doc_id (computed per file, so they can be cached).
+    """
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=_PERMUTATIONS)
     by_id = {doc.doc_id: doc for doc in documents}
     for doc_id, signature in signatures.items():
@@ -51,7 +54,8 @@ def merge_duplicates(documents: list[Document]) -> tuple[list[Document], list[Du
     return [doc for doc in documents if doc.doc_id not in dropped_ids], duplicates
 
 
-def _signature(doc: Document) -> MinHash | None:
+def signature(doc: Document) -> MinHash | None:
+    """MinHash over the body's word shingles; None for a text too short to compare."""
     words = _WORD.findall(" ".join(doc.paragraphs).lower())
     shingles = {" ".join(words[i : i + _SHINGLE]).encode() for i in range(len(words) - _SHINGLE + 1)}
     if len(shingles) < _MIN_SHINGLES:

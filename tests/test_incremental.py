@@ -1,0 +1,178 @@
+"""Rebuilds that reuse work: the parse cache, and a database patched from the previous version.
+
+Either way the result must be exactly what a build from scratch gives: the
+same rows in the same order in every table, the same answers.
+"""
+
+import ast
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from corpus_slices import BRIEFINGS, CHINA_CALL, CORPUS, REPO, SEED_FILES, background_calls_march
+from indexer import corpus as corpus_module
+from indexer import database, parsecache
+from indexer.build import build_index
+from indexer.corpus import read_corpus
+from indexer.search import Index
+
+PRESIDENCY_SEED, WHITEHOUSE_SEED = SEED_FILES[1], SEED_FILES[0]
+SEED_COPY = CORPUS / "whitehouse" / "statements-releases" / "2022-02" / (
+    "2022-02-12-background-press-call-by-a-senior-administration-official-on-the-presidents-call-with-russian-"
+    "president-vladimir-putin.md"
+)
+UPCOMING_CALL = BRIEFINGS / "2021-12" / (
+    "2021-12-29-background-press-call-by-a-senior-administration-official-on-president-bidens-upcoming-call-with-"
+    "president-putin-of-the-russian-federation.md"
+)
+
+
+def contents(index_dir: Path) -> dict:
+    """Every row of every table, in row order (embeddings by key), and the keyword index's answers."""
+    db = sqlite3.connect(index_dir / "current" / "podium.sqlite")
+    try:
+        found = {table: db.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall()
+                 for table in ("documents", "turns", "passages")}
+        found["embeddings"] = sorted(db.execute("SELECT content_hash, vector FROM embeddings"))
+        found["keywords"] = db.execute(
+            "SELECT rowid, bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH 'russia OR china OR call' "
+            "ORDER BY rank, rowid").fetchall()
+        db.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES ('integrity-check', 1)")
+        return found
+    finally:
+        db.close()
+
+
+def vectors_of(index_dir: Path):
+    index = Index.open(index_dir)
+    try:
+        return index.vectors.reconstruct_n(0, index.vectors.ntotal)
+    finally:
+        index.close()
+
+
+@pytest.fixture
+def whole_writes(monkeypatch) -> list:
+    """Records each database written whole rather than patched."""
+    calls = []
+    write_whole = database._write_whole
+
+    def recording(version, *args):
+        calls.append(version)
+        return write_whole(version, *args)
+
+    monkeypatch.setattr(database, "_write_whole", recording)
+    return calls
+
+
+def test_adding_a_transcript_patches_the_database_into_what_a_build_from_scratch_writes(tmp_path, whole_writes):
+    before, after = [*SEED_FILES, UPCOMING_CALL], [*SEED_FILES, UPCOMING_CALL, CHINA_CALL]
+    build_index(before, tmp_path / "index", progress=False)
+    added = build_index(after, tmp_path / "index", progress=False)
+    build_index(after, tmp_path / "scratch", progress=False)
+
+    assert (added.documents_added, added.embedded) == (1, 13)
+    assert len(whole_writes) == 2 and "scratch" in str(whole_writes[1])
+    assert contents(tmp_path / "index") == contents(tmp_path / "scratch")
+    assert (vectors_of(tmp_path / "index") == vectors_of(tmp_path / "scratch")).all()
+
+
+def test_removing_a_transcript_rewrites_the_rows_after_it_exactly(tmp_path, whole_writes):
+    """The call removed sits before the last one: its rows and those after it are written again."""
+    calls = background_calls_march()[:5]
+    build_index(calls, tmp_path / "index", progress=False)
+    removed = build_index(calls[:3] + calls[4:], tmp_path / "index", progress=False)
+    build_index(calls[:3] + calls[4:], tmp_path / "scratch", progress=False)
+
+    assert (removed.documents_removed, removed.embedded) == (1, 0)
+    assert len(whole_writes) == 2
+    assert contents(tmp_path / "index") == contents(tmp_path / "scratch")
+    assert (vectors_of(tmp_path / "index") == vectors_of(tmp_path / "scratch")).all()
+
+
+def test_a_change_to_most_passages_writes_the_database_whole(tmp_path, whole_writes):
+    build_index([CHINA_CALL, *SEED_FILES], tmp_path / "index", progress=False)
+    report = build_index(SEED_FILES, tmp_path / "index", progress=False)
+
+    assert len(whole_writes) == 2 and report.passages == 18
+
+
+# The parse cache.
+
+
+def cached_read(paths, index_dir: Path):
+    cache = parsecache.ParseCache(index_dir / parsecache.FILE)
+    corpus = read_corpus(paths, progress=False, cache=cache)
+    index_dir.mkdir(exist_ok=True)
+    cache.save()
+    return corpus, cache.hits
+
+
+def test_reading_from_the_cache_gives_what_parsing_gives(tmp_path):
+    """Duplicates across sources and a doc_id two files share are decided after the cache, as without it."""
+    same_name = tmp_path / "elsewhere" / WHITEHOUSE_SEED.name
+    same_name.parent.mkdir()
+    shutil.copy(WHITEHOUSE_SEED, same_name)
+    paths = [PRESIDENCY_SEED, SEED_COPY, WHITEHOUSE_SEED, same_name, UPCOMING_CALL, CHINA_CALL]
+
+    parsed = read_corpus(paths, progress=False)
+    first, first_hits = cached_read(paths, tmp_path / "index")
+    cached, hits = cached_read(paths, tmp_path / "index")
+
+    assert (first_hits, hits) == (0, 6)
+    assert len(parsed.duplicates) == 2 and len(parsed.documents) == 4
+    for corpus in (first, cached):
+        assert corpus.documents == parsed.documents and corpus.duplicates == parsed.duplicates
+        assert corpus.turns == parsed.turns and corpus.passages == parsed.passages
+
+
+def test_a_rebuild_parses_only_the_files_that_changed(tmp_path, monkeypatch):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for path in (*SEED_FILES, CHINA_CALL):
+        shutil.copy(path, folder)
+    build_index([folder], tmp_path / "index", progress=False)
+    parsed = []
+    read_one = corpus_module._read_one
+    monkeypatch.setattr(corpus_module, "_read_one", lambda path: parsed.append(path.name) or read_one(path))
+    changed = folder / CHINA_CALL.name
+    changed.write_text(changed.read_text().replace("President Xi", "Chairman Xi"))
+
+    report = build_index([folder], tmp_path / "index", progress=False)
+
+    index = Index.open(tmp_path / "index")
+    assert parsed == [CHINA_CALL.name] and report.embedded == 1
+    assert [r.doc_id for r in index.search('"Chairman Xi"', mode="keyword")] == [CHINA_CALL.stem]
+    index.close()
+
+
+def test_a_damaged_cache_is_parsed_again(tmp_path):
+    paths = [*SEED_FILES, CHINA_CALL]
+    expected, _ = cached_read(paths, tmp_path / "index")
+    cache_file = tmp_path / "index" / parsecache.FILE
+    db = sqlite3.connect(cache_file)
+    with db:
+        db.execute("UPDATE parsed SET entry = substr(entry, 1, 40) || zeroblob(20) || substr(entry, 61)")
+    db.close()
+    damaged_entries, entry_hits = cached_read(paths, tmp_path / "index")
+    cache_file.write_bytes(b"not a database" * 100)
+    damaged_file, file_hits = cached_read(paths, tmp_path / "index")
+
+    assert (entry_hits, file_hits) == (0, 0)
+    assert damaged_entries.passages == damaged_file.passages == expected.passages
+
+
+def test_the_cache_is_keyed_by_every_module_that_parses():
+    """A change to a module a parse runs through must start the cache afresh, so each is in the key."""
+    package = REPO / "indexer"
+    needed, frontier = set(), ["readers", "turns", "dedupe"]
+    while frontier:
+        module = frontier.pop()
+        needed.add(module)
+        tree = ast.parse((package / f"{module}.py").read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
+        frontier.extend(name for name in imported if name and name not in needed)
+
+    assert needed | {"corpus", "parsecache"} <= set(parsecache.PARSING_MODULES)
