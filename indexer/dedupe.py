@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .model import Document
 
@@ -54,8 +54,9 @@ def merge_duplicates(documents: list[Document], signatures: dict[str, MinHash | 
     return [doc for doc in documents if doc.doc_id not in dropped_ids], duplicates
 
 
-def signature(doc: Document) -> MinHash | None:
-    """MinHash over the body's word shingles; None for a text too short to compare."""
+def signature(doc: Document) -> LeanMinHash | None:
+    """MinHash over the body's word shingles (lean: as the parse cache stores it); None for a text too short
+    to compare."""
     words = _WORD.findall(" ".join(doc.paragraphs).lower())
     shingles = {" ".join(words[i : i + _SHINGLE]).encode() for i in range(len(words) - _SHINGLE + 1)}
     if len(shingles) < _MIN_SHINGLES:
@@ -64,7 +65,7 @@ def signature(doc: Document) -> MinHash | None:
     shingles = list(shingles)
     for start in range(0, len(shingles), _BATCH):  # update_batch holds len x permutations hashes at once
         signature.update_batch(shingles[start : start + _BATCH])
-    return signature
+    return LeanMinHash(signature)
 
 
 def _connected_groups(signatures: dict[str, MinHash | None], lsh: MinHashLSH) -> list[list[str]]:

@@ -25,7 +25,7 @@ import zlib
 from importlib import metadata
 from pathlib import Path
 
-from datasketch import MinHash
+from datasketch import LeanMinHash
 
 from .model import Document, Source, Turn
 
@@ -34,7 +34,7 @@ PARSING_MODULES = ("corpus", "dedupe", "errors", "model", "parsecache", "readers
 _LIBRARIES = ("datasketch", "python-frontmatter", "PyYAML", "markdown-it-py", "python-dateutil")
 _SCHEMA = "CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, key TEXT NOT NULL, entry BLOB NOT NULL)"
 
-Parsed = tuple[Document, list[Turn], MinHash | None]
+Parsed = tuple[Document, list[Turn], LeanMinHash | None]
 
 
 class ParseCache:
@@ -60,7 +60,7 @@ class ParseCache:
             return None
         try:
             parsed = _decode(stored[1])
-        except (ValueError, KeyError, IndexError, TypeError, zlib.error):
+        except (ValueError, KeyError, IndexError, TypeError, StopIteration, zlib.error):
             return None
         self.hits += 1
         return parsed
@@ -117,18 +117,32 @@ def _save(path: Path, fresh: dict[str, tuple[str, bytes]], used: set[str]) -> No
 
 
 def _encode(parsed: Parsed) -> bytes:
-    """JSON, zlib-compressed; a turn's paragraph that is also a paragraph of the document is stored as its
-    position there, which halves what is stored and decoded."""
+    """JSON, zlib-compressed, each turn's paragraphs as references into the document's (see `_references`)."""
     doc, turns, signature = parsed
-    position = {paragraph: number for number, paragraph in enumerate(doc.paragraphs)}
     body = json.dumps({
         "doc": {**vars(doc), "sources": [vars(source) for source in doc.sources]},
-        "turns": [[t.doc_id, t.number, t.label, t.speaker, t.role, [position.get(p, p) for p in t.paragraphs]]
-                  for t in turns],
+        "turns": [[t.doc_id, t.number, t.label, t.speaker, t.role] for t in turns],
+        "paragraphs": _references(doc.paragraphs, [p for t in turns for p in t.paragraphs]),
+        "counts": [len(t.paragraphs) for t in turns],
         "signature": None if signature is None else {
             "seed": signature.seed, "scheme": signature.scheme, "hashvalues": signature.hashvalues.tolist()},
-    }).encode()
+    }, ensure_ascii=False).encode()
     return zlib.compress(body, 1)
+
+
+def _references(document: list[str], paragraphs: list[str]) -> list:
+    """Each of a document's turn paragraphs as [i, k], for the document's paragraph i from character k (a turn's
+    first paragraph is its document paragraph without the label), or as text if no document paragraph ends
+    with it: this halves what is stored and decoded."""
+    found, start = [], 0
+    for paragraph in paragraphs:
+        at = next((i for i in range(start, len(document)) if document[i].endswith(paragraph)), None)
+        if at is None:
+            found.append(paragraph)
+            continue
+        found.append([at, len(document[at]) - len(paragraph)])
+        start = at + 1
+    return found
 
 
 def _decode(entry: bytes) -> Parsed:
@@ -136,10 +150,10 @@ def _decode(entry: bytes) -> Parsed:
     data = json.loads(zlib.decompress(entry))
     doc = Document(**data["doc"])
     doc.sources = [Source(**source) for source in doc.sources]
-    paragraphs = doc.paragraphs
-    turns = [Turn(*fields[:5], [paragraphs[p] if type(p) is int else p for p in fields[5]])
-             for fields in data["turns"]]
+    paragraphs = iter([p if type(p) is str else doc.paragraphs[p[0]][p[1]:] for p in data["paragraphs"]])
+    turns = [Turn(*fields, [next(paragraphs) for _ in range(count)])
+             for fields, count in zip(data["turns"], data["counts"], strict=True)]
     signature = data["signature"]
     if signature is not None:
-        signature = MinHash(seed=signature["seed"], scheme=signature["scheme"], hashvalues=signature["hashvalues"])
+        signature = LeanMinHash(seed=signature["seed"], scheme=signature["scheme"], hashvalues=signature["hashvalues"])
     return doc, turns, signature
