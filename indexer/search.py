@@ -2,7 +2,8 @@
 
 Filters are applied before the cut: the allowed passages are selected in
 SQLite and both retrievers search only among them, so a narrow filter still
-returns k results when k exist.
+returns k results when k exist. BM25 searches only the question's rarer
+words (indexer/vocabulary.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from .model import ROLES
 from .query import Query, parse_query
 from .rerank import DEFAULT_TUNING, Tuning, drop_repeats, is_non_answer, seeks_substance, with_document_evidence
 from .understand import Hints, clean_question, read_hints
+from .vocabulary import Vocabulary
 
 DEFAULT_INDEX = Path("data/index")
 MODES = ("hybrid", "dense", "keyword")
@@ -185,10 +187,11 @@ class Index:
         if allowed is not None and len(allowed) == 0:
             return query, []
         vector = self._query_vector(query.text) if mode != "keyword" else None
+        searched = self._telling(query) if mode != "dense" else query
         hints = read_hints(question, self._speaker_names) if tuning.hint_weight else Hints()
         wanted = max(_MIN_CANDIDATES, 10 * k)
         for _ in range(_MAX_ROUNDS):
-            ranked, exhausted = self._ranked(query, where, vector, allowed, mode, wanted, tuning, hints)
+            ranked, exhausted = self._ranked(searched, where, vector, allowed, mode, wanted, tuning, hints)
             ranked = self._rerank(ranked, question, tuning)
             chosen = self._cap_per_document(ranked, k, per_doc)
             if len(chosen) >= k or exhausted:
@@ -204,6 +207,14 @@ class Index:
             except BadQuery:
                 pass
         return parse_query(question)
+
+    def _telling(self, query: Query) -> Query:
+        """The query BM25 runs: its rarer words only, as many as fit the postings budget; phrases whole."""
+        return replace(query, terms=self._vocabulary.telling(query.terms))
+
+    @cached_property
+    def _vocabulary(self) -> Vocabulary:
+        return Vocabulary.of_index(self.db)
 
     def _query_vector(self, text: str) -> np.ndarray:
         """The question's vector; up to 2,048 are kept (1.5 MB), as the eval asks each question several ways.

@@ -245,6 +245,29 @@ def test_keyword_mode_finds_operator_words(slice_index):
     assert len(results) == 3
 
 
+LONG_QUESTION = (
+    "Thanks, Jen. On Russia: is the President going to announce more sanctions on Russian banks this week, "
+    "and what would he say to Americans paying more for gas at the pump?"
+)
+
+
+def test_bm25_leaves_out_the_commonest_words_of_a_long_question(slice_index):
+    """The slice's budget is 1,000 postings; the question's words are in 1,097 passages, "president" in 289."""
+    without = LONG_QUESTION.replace("the President ", "")
+
+    long = slice_index.search(LONG_QUESTION, k=10, mode="keyword")
+    rarer = slice_index.search(without, k=10, mode="keyword")
+
+    assert [r.passage_id for r in long] == [r.passage_id for r in rarer]
+    assert long[0].passage_id == "2022-03-08-press-gaggle-by-press-secretary-jen-psaki-3#t2p0-2"
+
+
+def test_a_question_of_common_words_is_searched_by_its_rarest(slice_index):
+    results = slice_index.search("to the and", k=3, mode="keyword")
+
+    assert len(results) == 3 and all(re.search(r"\band\b", r.text, re.IGNORECASE) for r in results)
+
+
 # Context and stats.
 
 
