@@ -132,6 +132,18 @@ def test_speaker_by_surname_any_case(slice_index, unfiltered):
     assert any(r.speaker != "Jen Psaki" for r in unfiltered)
 
 
+def test_a_filter_asked_again_gives_the_same_results_and_a_phrase_still_narrows_it(slice_index):
+    march = Filters(since="2022-03", until="2022-03")
+    first = slice_index.search(QUESTION, k=10, filters=march)
+    february = slice_index.search(QUESTION, k=10, filters=Filters(until="2022-02-28"))
+    again = slice_index.search(QUESTION, k=10, filters=march)
+    phrase = slice_index.search(f'"central bank" {QUESTION}', k=10, per_doc=0, filters=march)
+
+    assert [r.passage_id for r in again] == [r.passage_id for r in first]
+    assert all(r.date >= "2022-03-01" for r in again) and all(r.date <= "2022-02-28" for r in february)
+    assert phrase and all("central bank" in r.text.lower() and r.date >= "2022-03-01" for r in phrase)
+
+
 def test_several_speakers_are_alternatives(slice_index):
     results = slice_index.search(QUESTION, k=10, per_doc=0, filters=Filters(speakers=("Jen Psaki", "Sullivan")))
 
