@@ -1,10 +1,12 @@
 """Build an index from transcripts: read, embed what is new, write a version, swap it in.
 
-Incremental by content: a passage whose text an earlier version already
-embedded (same model, same encoder) reuses that vector, so rebuilding over the same files
-embeds nothing. Atomic: the new version is written beside the old one and
-becomes current with one rename; a build that fails or is killed leaves the
-previous index as it was.
+Incremental by content: a file unchanged since the last build is not parsed
+again (indexer/parsecache.py), a passage whose text an earlier version already
+embedded (same model, same encoder) reuses that vector, so rebuilding over the
+same files embeds nothing, and the database is the previous version's copy
+with only the changed rows rewritten (indexer/database.py). Atomic: the new
+version is written beside the old one and becomes current with one rename; a
+build that fails or is killed leaves the previous index as it was.
 """
 
 from __future__ import annotations
