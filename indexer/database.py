@@ -101,9 +101,10 @@ def _plan(previous: Path, rows: Rows) -> _Plan | None:
             return None
         tails, old_passages = {}, []
         for table, columns in _COLUMNS.items():
-            old = db.execute(f"SELECT rowid, {columns} FROM {table} ORDER BY rowid").fetchall()
-            kept = _common_prefix([row[1:] for row in old], getattr(rows, table))
-            tails[table] = (old[kept][0] if kept < len(old) else None, kept)
+            old = db.execute(f"SELECT {columns} FROM {table} ORDER BY rowid").fetchall()
+            kept = _common_prefix(old, getattr(rows, table))
+            first = db.execute(f"SELECT rowid FROM {table} ORDER BY rowid LIMIT 1 OFFSET ?", (kept,)).fetchone()
+            tails[table] = (first[0] if first else None, kept)
             if table == "passages":
                 old_passages = old[kept:]
         if len(rows.passages) - tails["passages"][1] > _PATCH_LIMIT * len(rows.passages):
@@ -115,6 +116,7 @@ def _plan(previous: Path, rows: Rows) -> _Plan | None:
 
 
 def _common_prefix(old: list[tuple], new: list[tuple]) -> int:
+    """How many leading rows the two lists share."""
     for count, (before, after) in enumerate(zip(old, new)):
         if before != after:
             return count
@@ -128,7 +130,7 @@ def _patch_copy(previous: Path, version: Path, rows: Rows, vectors: np.ndarray, 
     db.execute("PRAGMA synchronous = OFF")
     with db:
         db.executemany("INSERT INTO passages_fts(passages_fts, rowid, text) VALUES ('delete', ?, ?)",
-                       ((row[1], row[10]) for row in plan.old_passages))
+                       ((row[0], row[9]) for row in plan.old_passages))
         for table, (first_rowid, kept) in plan.tails.items():
             if first_rowid is not None:
                 db.execute(f"DELETE FROM {table} WHERE rowid >= ?", (first_rowid,))
