@@ -44,6 +44,7 @@ _MAX_ROUNDS = 4
 _OPEN_ATTEMPTS = 3
 _VECTOR_CACHE = 2048
 _FILTER_CACHE = 32
+_BM25 = "SELECT rowid, bm25(passages_fts) AS s FROM passages_fts WHERE passages_fts MATCH ?"
 
 
 def default_index_dir() -> Path:
@@ -241,7 +242,7 @@ class Index:
                 tuning: Tuning, hints: Hints = Hints()):
         """(id, score) best first, and whether every allowed passage was already considered."""
         dense = self._dense(vector, allowed, wanted) if mode != "keyword" else []
-        keyword = self._keyword(query, where, wanted) if mode != "dense" else []
+        keyword = self._keyword(query, where, allowed, wanted) if mode != "dense" else []
         exhausted = len(dense) < wanted and len(keyword) < wanted
         if mode == "dense" and not hints:
             return dense, len(dense) < wanted
@@ -255,7 +256,7 @@ class Index:
                 rankings[f"dense {name}"] = [i for i, _ in self._dense(vector, hint_allowed, wanted)]
                 weights[f"dense {name}"] = tuning.dense_weight * tuning.hint_weight
             if mode != "dense":
-                rankings[f"keyword {name}"] = [i for i, _ in self._keyword(query, hint_where, wanted)]
+                rankings[f"keyword {name}"] = [i for i, _ in self._keyword(query, hint_where, hint_allowed, wanted)]
                 weights[f"keyword {name}"] = tuning.keyword_weight * tuning.hint_weight
         fused = reciprocal_rank_fusion(rankings, weights, k=tuning.rrf_k)
         if tuning.document_weight:
@@ -294,16 +295,24 @@ class Index:
     def _dense(self, vector: np.ndarray, allowed: np.ndarray | None, wanted: int) -> list[tuple[int, float]]:
         return vector_index.search(self.vectors, self.manifest, vector, wanted, allowed)
 
-    def _keyword(self, query: Query, where: tuple[str, list], wanted: int) -> list[tuple[int, float]]:
+    def _keyword(self, query: Query, where: tuple[str, list], allowed: np.ndarray | None,
+                 wanted: int) -> list[tuple[int, float]]:
+        """BM25 among the allowed passages. When they are one run of ids (a date filter: ids follow the
+        documents' dates) FTS5 itself keeps to that range, without the join to the passages: a year of
+        the press briefings took 5 ms instead of 28."""
         expression = query.fts_expression()
         if not expression:
             return []
         where, params = where
-        if where:
+        span = _one_run(allowed) if where else None
+        if span:
+            sql = f"{_BM25} AND rowid BETWEEN ? AND ? ORDER BY s LIMIT ?"
+            params = list(span)
+        elif where:
             sql = ("SELECT f.rowid, bm25(passages_fts) AS s FROM passages_fts f "
                    f"JOIN passages p ON p.id = f.rowid WHERE passages_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
         else:  # no filter, no join: half the time
-            sql = "SELECT rowid, bm25(passages_fts) AS s FROM passages_fts WHERE passages_fts MATCH ? ORDER BY s LIMIT ?"
+            sql = f"{_BM25} ORDER BY s LIMIT ?"
         rows = self.db.execute(sql, [expression, *params, wanted]).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
@@ -527,6 +536,13 @@ def _open_current(path: Path):
         except IndexCorrupt:
             if attempt == _OPEN_ATTEMPTS or store.current_version(path) == resolved:
                 raise
+
+
+def _one_run(ids: np.ndarray | None) -> tuple[int, int] | None:
+    """(first, last) if the sorted, distinct `ids` are every id from first to last, else None."""
+    if ids is None or not len(ids) or int(ids[-1] - ids[0]) + 1 != len(ids):
+        return None
+    return int(ids[0]), int(ids[-1])
 
 
 def parse_date_bound(value: str | None, end: bool, name: str) -> str | None:

@@ -144,6 +144,19 @@ def test_a_filter_asked_again_gives_the_same_results_and_a_phrase_still_narrows_
     assert phrase and all("central bank" in r.text.lower() and r.date >= "2022-03-01" for r in phrase)
 
 
+@pytest.mark.parametrize("filters", [
+    Filters(since="2022-03-01", until="2022-03-15"),  # one run of ids: FTS5 keeps to the range itself
+    Filters(speakers=("Psaki",)),                      # scattered ids: a join
+], ids=["dates", "speaker"])
+def test_filtered_keyword_search_ranks_as_the_whole_index_does(slice_index, filters):
+    filtered = slice_index.search(QUESTION, k=10, per_doc=0, mode="keyword", filters=filters)
+    every = slice_index.search(QUESTION, k=872, per_doc=0, mode="keyword")
+    where, params = slice_index._filter_sql(filters)
+    allowed = {row[0] for row in slice_index.db.execute(f"SELECT passage_id FROM passages p WHERE {where}", params)}
+
+    assert [r.passage_id for r in filtered] == [r.passage_id for r in every if r.passage_id in allowed][:10]
+
+
 def test_several_speakers_are_alternatives(slice_index):
     results = slice_index.search(QUESTION, k=10, per_doc=0, filters=Filters(speakers=("Jen Psaki", "Sullivan")))
 
