@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 from tqdm import tqdm
 
-from . import encoders
+from . import adapter, encoders
 from .errors import PodiumError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -103,5 +103,22 @@ class Embedder:
                 bar.update(len(chunk))
         return vectors
 
-    def encode_query(self, text: str) -> np.ndarray:
+    def encode_query(self, text: str, adapted: bool = False) -> np.ndarray:
+        """A question's vector; `adapted`: from the question adapter's copy of the model
+        (indexer/adapter.py), when this is the model it was trained for."""
+        if adapted and self._question_model is not None:
+            with self._lock:
+                return self._question_model.encode([text], batch_size=self.batch_size)[0]
         return self.encode([text])[0]
+
+    @property
+    def adapter(self) -> str | None:
+        """The question adapter's name when this model has one, else None."""
+        return adapter.name() if self.name == DEFAULT_MODEL and adapter.available() else None
+
+    @cached_property
+    def _question_model(self):
+        """The default model with the question adapter's changes, on the same engine; None for other models."""
+        if not self.adapter:
+            return None
+        return encoders.load_encoder(str(adapter.adapted_folder(self._location)), self.encoder, explicit=False)
