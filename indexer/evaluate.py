@@ -5,7 +5,10 @@ the official answer that followed it (its passages) as the relevant results.
 No leakage: a passage's prompting question is stored in SQLite for display
 only; it is neither embedded nor in the keyword index (`check_no_leakage`
 verifies both on the index the eval uses), so a query can never be matched
-against its own question text.
+against its own question text. The default ranking embeds long questions with
+the question adapter (indexer/adapter.py), trained on other briefings' pairs;
+if the sample holds a document it was trained on, every configuration runs
+without it (`adapter_status`).
 
 The dev set (bench/devset.jsonl) names relevant passages by document and a
 quote: a result is relevant when its doc_id matches and its text contains the
@@ -26,10 +29,10 @@ import re
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import store
+from . import adapter, store
 from .build import EMBED_INPUT, build_index
 from .embed import resolve_model
 from .errors import BadQuery, IndexCorrupt, IndexMissing
@@ -232,6 +235,20 @@ def dev_cases(index: Index, devset: list[dict]) -> list[Case]:
 # ---- running the configurations
 
 
+def adapter_status(index: Index, pairs: list[Case]) -> dict:
+    """Whether the default may embed these questions with the question adapter: not when the sample holds
+    a document whose pairs trained it (the adapter would have seen the answers it is asked to find)."""
+    name = index.embedder.adapter
+    if not name:
+        return {"name": None, "used": False, "sampled_training_documents": 0}
+    seen = {case.id.rsplit(":", 1)[0] for case in pairs} & adapter.trained_documents()
+    return {"name": name, "used": not seen, "sampled_training_documents": len(seen)}
+
+
+def without_adapter(configs: dict[str, tuple[str, Tuning]]) -> dict[str, tuple[str, Tuning]]:
+    return {name: (mode, replace(tuning, adapter_words=0)) for name, (mode, tuning) in configs.items()}
+
+
 def passage_texts(index: Index, passage_ids: list[str]) -> list[str]:
     marks = ",".join("?" * len(passage_ids))
     rows = dict(index.db.execute(f"SELECT passage_id, text FROM passages WHERE passage_id IN ({marks})", passage_ids))
@@ -286,6 +303,9 @@ def evaluate(
     check_no_leakage(index)
     pairs = sample_pairs(index, corpus, sample, seed)
     judged = dev_cases(index, devset)
+    status = adapter_status(index, pairs)
+    if not status["used"]:
+        configs = without_adapter(configs)
     report = {
         "config": {
             "corpus": [str(p) for p in corpus], "index": str(index_dir), "built": built,
@@ -293,7 +313,8 @@ def evaluate(
             "encoder": index.manifest.get("encoder", "torch-fp32"),
             "sample": len(pairs), "seed": seed, "devset": str(devset_path), "devset_questions": len(judged),
             "devset_unmatched_quotes": sum(len(c.unmatched) for c in judged),
-            "default": vars(DEFAULT_TUNING),
+            "default": vars(configs["default"][1]) if "default" in configs else vars(DEFAULT_TUNING),
+            "question_adapter": status,
         },
         "results": {},
     }

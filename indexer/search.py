@@ -188,7 +188,10 @@ class Index:
         allowed = self._allowed_ids(where, query)
         if allowed is not None and len(allowed) == 0:
             return query, []
-        vector = self._query_vector(query.text) if mode != "keyword" else None
+        adapted = _adapted(question, tuning)
+        if adapted and tuning.adapted_dense_weight:
+            tuning = replace(tuning, dense_weight=tuning.adapted_dense_weight)
+        vector = self._query_vector(query.text, adapted) if mode != "keyword" else None
         searched = self._telling(query) if mode != "dense" else query
         hints = read_hints(question, self._speaker_names) if tuning.hint_weight else Hints()
         wanted = max(_MIN_CANDIDATES, 10 * k)
@@ -218,9 +221,11 @@ class Index:
     def _vocabulary(self) -> Vocabulary:
         return Vocabulary.of_index(self.db)
 
-    def _query_vector(self, text: str) -> np.ndarray:
-        """The question's vector; up to 2,048 are kept (1.5 MB), as the eval asks each question several ways."""
-        return self._kept("_vector_cache", text, _VECTOR_CACHE, lambda: self.embedder.encode_query(text))
+    def _query_vector(self, text: str, adapted: bool = False) -> np.ndarray:
+        """The question's vector (from the question adapter's model if `adapted`); up to 2,048 are kept
+        (1.5 MB), as the eval asks each question several ways."""
+        return self._kept("_vector_cache", (text, adapted), _VECTOR_CACHE,
+                          lambda: self.embedder.encode_query(text, adapted=adapted))
 
     def _kept(self, name: str, key, size: int, compute):
         """`compute()`, kept under `key` in the cache `name` of at most `size` entries (emptied when full).
@@ -514,6 +519,12 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _adapted(question: str, tuning: Tuning) -> bool:
+    """Whether the tuning embeds this question with the question adapter: only questions as long as the
+    reporters' questions it learned from (a few keywords are better served by the model as it ships)."""
+    return bool(tuning.adapter_words) and len(question.split()) >= tuning.adapter_words
 
 
 def _open_current(path: Path):
