@@ -7,8 +7,9 @@ only; it is neither embedded nor in the keyword index (`check_no_leakage`
 verifies both on the index the eval uses), so a query can never be matched
 against its own question text. The default ranking embeds long questions with
 the question adapter (indexer/adapter.py), trained on other briefings' pairs;
-if the sample holds a document it was trained on, every configuration runs
-without it (`adapter_status`).
+a question set whose answers lie in a document it was trained on is run
+without it, in every configuration (`adapter_status`). The dev set's judged
+documents span 2021-2024, so the dev set runs without it.
 
 The dev set (bench/devset.jsonl) names relevant passages by document and a
 quote: a result is relevant when its doc_id matches and its text contains the
@@ -235,14 +236,19 @@ def dev_cases(index: Index, devset: list[dict]) -> list[Case]:
 # ---- running the configurations
 
 
-def adapter_status(index: Index, pairs: list[Case]) -> dict:
-    """Whether the default may embed these questions with the question adapter: not when the sample holds
-    a document whose pairs trained it (the adapter would have seen the answers it is asked to find)."""
+def adapter_status(index: Index, documents: set[str]) -> dict:
+    """Whether a question set may be embedded with the question adapter: not when its answers lie in a
+    document whose pairs trained it (the adapter would have seen the answers it is asked to find)."""
     name = index.embedder.adapter
     if not name:
-        return {"name": None, "used": False, "sampled_training_documents": 0}
-    seen = {case.id.rsplit(":", 1)[0] for case in pairs} & adapter.trained_documents()
-    return {"name": name, "used": not seen, "sampled_training_documents": len(seen)}
+        return {"name": None, "used": False, "training_documents": 0}
+    seen = documents & adapter.trained_documents()
+    return {"name": name, "used": not seen, "training_documents": len(seen)}
+
+
+def answer_documents(cases: list[Case]) -> set[str]:
+    """The documents holding a question set's relevant passages (a passage_id starts with its doc_id)."""
+    return {passage.split("#", 1)[0] for case in cases for passage in case.relevant}
 
 
 def without_adapter(configs: dict[str, tuple[str, Tuning]]) -> dict[str, tuple[str, Tuning]]:
@@ -303,9 +309,9 @@ def evaluate(
     check_no_leakage(index)
     pairs = sample_pairs(index, corpus, sample, seed)
     judged = dev_cases(index, devset)
-    status = adapter_status(index, pairs)
-    if not status["used"]:
-        configs = without_adapter(configs)
+    status = {"pairs": adapter_status(index, answer_documents(pairs)),
+              "dev": adapter_status(index, answer_documents(judged))}
+    configs_for = {kind: configs if status[kind]["used"] else without_adapter(configs) for kind in status}
     report = {
         "config": {
             "corpus": [str(p) for p in corpus], "index": str(index_dir), "built": built,
@@ -313,14 +319,14 @@ def evaluate(
             "encoder": index.manifest.get("encoder", "torch-fp32"),
             "sample": len(pairs), "seed": seed, "devset": str(devset_path), "devset_questions": len(judged),
             "devset_unmatched_quotes": sum(len(c.unmatched) for c in judged),
-            "default": vars(configs["default"][1]) if "default" in configs else vars(DEFAULT_TUNING),
+            "default": vars(DEFAULT_TUNING),
             "question_adapter": status,
         },
         "results": {},
     }
-    for name, (mode, tuning) in configs.items():
-        auto = run_config(index, pairs, mode, tuning, dev=False)
-        dev = run_config(index, judged, mode, tuning, dev=True)
+    for name in configs:
+        auto = run_config(index, pairs, *configs_for["pairs"][name], dev=False)
+        dev = run_config(index, judged, *configs_for["dev"][name], dev=True)
         report["results"][name] = {
             **auto.metrics, "seconds": auto.seconds, "median_ms": auto.median_ms, "p95_ms": auto.p95_ms,
             "dev": {**dev.metrics, "non_answers@10": dev.non_answers_at_10, "seconds": dev.seconds},

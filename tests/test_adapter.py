@@ -8,7 +8,7 @@ from corpus_slices import background_calls_march
 from indexer import adapter
 from indexer.corpus import read_corpus
 from indexer.embed import Embedder
-from indexer.evaluate import Case, adapter_status
+from indexer.evaluate import Case, adapter_status, answer_documents
 
 QUESTION = "Can you tell us what the administration is doing to bring down gas prices for American families?"
 
@@ -78,9 +78,19 @@ class _Index:
     embedder = Embedder()
 
 
-def test_the_eval_turns_the_adapter_off_when_its_training_documents_are_sampled():
+def test_the_eval_turns_the_adapter_off_for_answers_in_its_training_documents():
     trained = sorted(adapter.trained_documents())[0]
-    held_out = Case(query=QUESTION, relevant=set(), id="2022-03-08-a-briefing:0")
-    assert adapter_status(_Index(), [held_out])["used"] is True
-    status = adapter_status(_Index(), [held_out, Case(query=QUESTION, relevant=set(), id=f"{trained}:1")])
-    assert status == {"name": adapter.name(), "used": False, "sampled_training_documents": 1}
+    held_out = Case(query=QUESTION, relevant={"2022-03-08-a-briefing#t4p0-2"}, id="2022-03-08-a-briefing:0")
+    seen = Case(query=QUESTION, relevant={f"{trained}#t9p1-1", f"{trained}#t9p2-2"}, id="dev-7")
+    assert answer_documents([held_out, seen]) == {"2022-03-08-a-briefing", trained}
+    assert adapter_status(_Index(), answer_documents([held_out]))["used"] is True
+    status = adapter_status(_Index(), answer_documents([held_out, seen]))
+    assert status == {"name": adapter.name(), "used": False, "training_documents": 1}
+
+
+def test_the_dev_set_runs_without_the_adapter():
+    """Its judged documents span 2021-2024, so some are ones the adapter learned from."""
+    from indexer.evaluate import read_devset
+
+    judged = {r["doc_id"] for item in read_devset() for r in item["relevant"]}
+    assert judged & adapter.trained_documents()

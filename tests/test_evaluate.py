@@ -73,6 +73,7 @@ def test_the_report_has_every_configuration_and_metric(eval_run):
     config = report["config"]
     assert (config["passages"], config["sample"], config["seed"]) == (57, 15, 3)
     assert (config["devset_questions"], config["devset_unmatched_quotes"], config["built"]) == (2, 1, True)
+    assert config["question_adapter"]["pairs"]["used"] and config["question_adapter"]["dev"]["used"]
 
 
 def test_a_matching_index_is_reused_and_the_figures_repeat(eval_run):
