@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
+import sys
 import zlib
 from importlib import metadata
 from pathlib import Path
@@ -29,9 +31,11 @@ from datasketch import LeanMinHash
 
 from .model import Document, Source, Turn
 
+log = logging.getLogger(__name__)
+
 FILE = "parsed.sqlite"
 PARSING_MODULES = ("corpus", "dedupe", "errors", "model", "parsecache", "readers", "speakers", "turns")
-_LIBRARIES = ("datasketch", "python-frontmatter", "PyYAML", "markdown-it-py", "python-dateutil")
+_LIBRARIES = ("datasketch", "python-frontmatter", "PyYAML", "markdown-it-py", "python-dateutil", "rapidfuzz")
 _SCHEMA = "CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, key TEXT NOT NULL, entry BLOB NOT NULL)"
 
 Parsed = tuple[Document, list[Turn], LeanMinHash | None]
@@ -71,17 +75,23 @@ class ParseCache:
 
     def save(self) -> None:
         """Write fresh entries and keep only the files this read used (the build calls it under its lock);
-        a file that is not a readable cache is replaced."""
+        a file that is not a readable cache is replaced. The cache only saves time, so a cache that cannot be
+        written (locked, disk full, read-only) is skipped with a warning rather than failing the build."""
         try:
-            _save(self.path, self._fresh, self._used)
-        except sqlite3.DatabaseError:
-            self.path.unlink(missing_ok=True)
-            _save(self.path, self._fresh, self._used)
+            try:
+                _save(self.path, self._fresh, self._used)
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise
+                self.path.unlink(missing_ok=True)
+                _save(self.path, self._fresh, self._used)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("parse cache %s not saved (%s); the next build parses every file again", self.path, exc)
 
 
 def _code_fingerprint() -> str:
-    """The parsing modules' source and the parsing libraries' versions: a change to either starts afresh."""
-    digest = hashlib.sha256()
+    """Python's version, the parsing modules' source and the parsing libraries' versions: a change to any starts afresh."""
+    digest = hashlib.sha256(sys.version.encode())  # unicodedata (NFKC) comes with the Python version
     for module in PARSING_MODULES:
         digest.update(module.encode() + b"\0" + (Path(__file__).parent / f"{module}.py").read_bytes())
     for library in _LIBRARIES:
