@@ -11,7 +11,8 @@
    (one year), each with the default tuning and no question vector cached:
    median, 95th and 99th percentile in ms.
 4. Serving memory: a fresh process that opens the index, loads the model and
-   answers a few questions; its resident memory.
+   answers a few questions (one long enough for the question adapter); its
+   resident memory.
 
     .venv/bin/python bench/throughput.py                 # table
     .venv/bin/python bench/throughput.py --json
@@ -161,7 +162,9 @@ def measure_queries(index_dir: Path, log) -> dict:
 
 
 def measure_serving(index_dir: Path, log) -> float:
-    questions = ["air defense for Ukraine", "baby formula shortage", "gas prices"]
+    questions = ["air defense for Ukraine", "baby formula shortage", "gas prices",
+                 "Can you say what the administration is doing about gas prices, and when the President will "
+                 "speak to it, and whether the White House expects Congress to act on it this week?"]
     done = subprocess.run([sys.executable, "-c", SERVE, str(index_dir), *questions], cwd=ROOT,
                           capture_output=True, text=True, check=True)
     rss = round(json.loads(done.stdout.splitlines()[-1])["rss_mb"])
