@@ -13,6 +13,7 @@ import functools
 import os
 import re
 import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
@@ -191,7 +192,7 @@ class Index:
         adapted = _adapted(question, tuning)
         if adapted and tuning.adapted_dense_weight:
             tuning = replace(tuning, dense_weight=tuning.adapted_dense_weight)
-        vector = self._query_vector(query.text, adapted) if mode != "keyword" else None
+        vector = _embedding_pool().submit(self._query_vector, query.text, adapted) if mode != "keyword" else None
         searched = self._telling(query) if mode != "dense" else query
         hints = read_hints(question, self._speaker_names) if tuning.hint_weight else Hints()
         wanted = max(_MIN_CANDIDATES, 10 * k)
@@ -243,11 +244,14 @@ class Index:
     def _speaker_names(self) -> list[str]:
         return [name for name, _ in self.speakers()]
 
-    def _ranked(self, query: Query, where, vector, allowed, mode: str, wanted: int,
+    def _ranked(self, query: Query, where, vector: Future | None, allowed, mode: str, wanted: int,
                 tuning: Tuning, hints: Hints = Hints()):
-        """(id, score) best first, and whether every allowed passage was already considered."""
-        dense = self._dense(vector, allowed, wanted) if mode != "keyword" else []
+        """(id, score) best first, and whether every allowed passage was already considered. BM25 runs
+        while another thread embeds the question (both release the GIL), so on two cores a hybrid
+        query waits for the slower of the two, not their sum."""
         keyword = self._keyword(query, where, allowed, wanted) if mode != "dense" else []
+        vector = vector.result() if vector is not None else None
+        dense = self._dense(vector, allowed, wanted) if vector is not None else []
         exhausted = len(dense) < wanted and len(keyword) < wanted
         if mode == "dense" and not hints:
             return dense, len(dense) < wanted
@@ -519,6 +523,17 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _embedding_pool() -> ThreadPoolExecutor:
+    """The threads that embed questions, made per process (a forked child inherits no threads)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="podium-embed"))
+    return _POOL[1]
 
 
 def _adapted(question: str, tuning: Tuning) -> bool:
