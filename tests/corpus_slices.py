@@ -11,6 +11,15 @@ BRIEFINGS = CORPUS / "whitehouse" / "press-briefings"
 
 SEED_FILES = sorted(SEEDS.iterdir())
 CHINA_CALL = BRIEFINGS / "2022-03" / "2022-03-14-background-press-call-by-senior-administration-officials-on-china.md"
+# The site's own copy of the 2022-02-12 seed (merged with it), and the call the day before the 2021-12-30 seed (kept apart).
+SEED_COPY = CORPUS / "whitehouse" / "statements-releases" / "2022-02" / (
+    "2022-02-12-background-press-call-by-a-senior-administration-official-on-the-presidents-call-with-russian-"
+    "president-vladimir-putin.md"
+)
+UPCOMING_CALL = BRIEFINGS / "2021-12" / (
+    "2021-12-29-background-press-call-by-a-senior-administration-official-on-president-bidens-upcoming-call-with-"
+    "president-putin-of-the-russian-federation.md"
+)
 
 
 def slice_files() -> list[Path]:

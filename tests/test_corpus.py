@@ -7,7 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from corpus_slices import BRIEFINGS, CORPUS, REPO, SEEDS
+from corpus_slices import BRIEFINGS, CORPUS, REPO, SEED_COPY, SEEDS, UPCOMING_CALL
 from indexer.cli import main
 from indexer.corpus import read_corpus
 from indexer.model import Source
@@ -15,14 +15,6 @@ from indexer.readers import read_document
 
 WHITEHOUSE_SEED = SEEDS / "2021-12-30-background-press-call-biden-putin.whitehouse.md"
 PRESIDENCY_SEED = SEEDS / "2022-02-12-background-press-call-biden-putin.presidency-project.txt"
-SEED_COPY = CORPUS / "whitehouse" / "statements-releases" / "2022-02" / (
-    "2022-02-12-background-press-call-by-a-senior-administration-official-on-the-presidents-call-with-russian-"
-    "president-vladimir-putin.md"
-)
-UPCOMING_CALL = BRIEFINGS / "2021-12" / (
-    "2021-12-29-background-press-call-by-a-senior-administration-official-on-president-bidens-upcoming-call-with-"
-    "president-putin-of-the-russian-federation.md"
-)
 WHITEHOUSE_SEED_COPY = BRIEFINGS / "2021-12" / (
     "2021-12-30-background-press-call-on-president-bidens-call-with-president-putin-of-the-russian-federation.md"
 )

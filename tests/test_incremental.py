@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus_slices import BRIEFINGS, CHINA_CALL, CORPUS, REPO, SEED_FILES, background_calls_march
+from corpus_slices import CHINA_CALL, REPO, SEED_COPY, SEED_FILES, UPCOMING_CALL, background_calls_march
 from indexer import corpus as corpus_module
 from indexer import database, parsecache
 from indexer.build import build_index
@@ -19,14 +19,6 @@ from indexer.corpus import read_corpus
 from indexer.search import Index
 
 PRESIDENCY_SEED, WHITEHOUSE_SEED = SEED_FILES[1], SEED_FILES[0]
-SEED_COPY = CORPUS / "whitehouse" / "statements-releases" / "2022-02" / (
-    "2022-02-12-background-press-call-by-a-senior-administration-official-on-the-presidents-call-with-russian-"
-    "president-vladimir-putin.md"
-)
-UPCOMING_CALL = BRIEFINGS / "2021-12" / (
-    "2021-12-29-background-press-call-by-a-senior-administration-official-on-president-bidens-upcoming-call-with-"
-    "president-putin-of-the-russian-federation.md"
-)
 
 
 def contents(index_dir: Path) -> dict:
