@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -65,28 +66,20 @@ def pairs(index: Index, held_out: str) -> tuple[list[tuple[str, str]], dict, lis
     return keys, train, random.Random(0).sample(sorted(test), 1000), test
 
 
-class LoRA:
+class LoRA(torch.nn.Module):
     """Wraps a frozen nn.Linear: y = base(x) + (x A^T) B^T, with B starting at zero."""
 
-    @staticmethod
-    def wrap(linear, rank: int):
-        import torch
+    def __init__(self, linear, rank: int):
+        super().__init__()
+        self.base = linear
+        self.A = torch.nn.Parameter(torch.randn(rank, linear.in_features) / math.sqrt(linear.in_features))
+        self.B = torch.nn.Parameter(torch.zeros(linear.out_features, rank))
 
-        class Wrapped(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.base = linear
-                self.A = torch.nn.Parameter(torch.randn(rank, linear.in_features) / math.sqrt(linear.in_features))
-                self.B = torch.nn.Parameter(torch.zeros(linear.out_features, rank))
-
-            def forward(self, x):
-                return self.base(x) + (x @ self.A.T) @ self.B.T
-
-        return Wrapped()
+    def forward(self, x):
+        return self.base(x) + (x @ self.A.T) @ self.B.T
 
 
 def adapted_model(rank: int, init: Path | None):
-    import torch
     from transformers import AutoModel, AutoTokenizer
 
     folder = resolve_model(None)[1]
@@ -98,7 +91,7 @@ def adapted_model(rank: int, init: Path | None):
         for target in TARGETS:
             parent_name, attr = target.rsplit(".", 1)
             parent = layer.get_submodule(parent_name)
-            setattr(parent, attr, LoRA.wrap(getattr(parent, attr), rank))
+            setattr(parent, attr, LoRA(getattr(parent, attr), rank))
     if init:
         from safetensors.torch import load_file
 
@@ -107,8 +100,6 @@ def adapted_model(rank: int, init: Path | None):
 
 
 def embed(tokenizer, model, texts: list[str]):
-    import torch
-
     encoded = tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
     hidden = model(**encoded).last_hidden_state
     mask = encoded["attention_mask"].unsqueeze(-1).float()
@@ -116,8 +107,6 @@ def embed(tokenizer, model, texts: list[str]):
 
 
 def mrr_at_10(tokenizer, model, texts, answers, passages, rows) -> float:
-    import torch
-
     column = {int(r): i for i, r in enumerate(rows)}
     with torch.no_grad():
         vectors = torch.cat([embed(tokenizer, model, texts[i:i + 128]) for i in range(0, len(texts), 128)])
@@ -130,7 +119,6 @@ def mrr_at_10(tokenizer, model, texts, answers, passages, rows) -> float:
 
 
 def train(args) -> None:
-    import torch
     from safetensors.torch import save_file
 
     torch.manual_seed(0)
