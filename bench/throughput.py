@@ -11,8 +11,7 @@
    (one year), each with the default tuning and no question vector cached:
    median, 95th and 99th percentile in ms.
 4. Serving memory: a fresh process that opens the index, loads the model and
-   answers a few questions (one long enough for the question adapter); its
-   resident memory.
+   answers a few questions; its resident memory.
 
     .venv/bin/python bench/throughput.py                 # table
     .venv/bin/python bench/throughput.py --json
@@ -42,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 from bench.encoders import SentenceTransformerEncoder, load_sample, machine  # noqa: E402
-from indexer.embed import Embedder, resolve_model  # noqa: E402
+from indexer.embed import Embedder, model_folder  # noqa: E402
 from indexer.search import Filters, Index  # noqa: E402
 
 BRIEFINGS = ROOT.parent / "shared" / "corpus" / "whitehouse" / "press-briefings"
@@ -63,7 +62,7 @@ SERVE = textwrap.dedent("""
 def measure_embedding(log) -> dict:
     """Passages per second of the baseline and the default over the same sample, and their agreement."""
     texts, _ = load_sample()
-    baseline = SentenceTransformerEncoder(resolve_model(None)[1], batch_size=32)
+    baseline = SentenceTransformerEncoder(model_folder(None), batch_size=32)
     default = Embedder()
     default.encode(texts[:8])
     engines = {"baseline": baseline.encode, "default": default.encode}

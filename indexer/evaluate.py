@@ -5,19 +5,22 @@ the official answer that followed it (its passages) as the relevant results.
 No leakage: a passage's prompting question is stored in SQLite for display
 only; it is neither embedded nor in the keyword index (`check_no_leakage`
 verifies both on the index the eval uses), so a query can never be matched
-against its own question text. The default ranking embeds long questions with
-the question adapter (indexer/adapter.py), trained on other briefings' pairs;
-a question set whose answers lie in a document it was trained on is run
-without it, in every configuration (`adapter_status`). The dev set's judged
-documents span 2021-2024, so the dev set runs without it.
+against its own question text.
+
+The baselines run all-MiniLM-L6-v2 as it ships; the default runs the default
+model, that model adapted to briefings with other briefings' pairs
+(indexer/adapter.py). Each model has its own index of the same passages. A
+question set whose answers lie in a document the adapter was trained on runs
+the default on the plain model's index instead (`model_for`); the dev set's
+judged documents span 2021-2024, so it does.
 
 The dev set (bench/devset.jsonl) names relevant passages by document and a
 quote: a result is relevant when its doc_id matches and its text contains the
 quote, whitespace-normalized.
 
-One index serves both: the chosen corpus slice plus every judged document
-(found by file name under the corpus root). Only pairs from the slice's own
-documents are sampled.
+One index per model serves both: the chosen corpus slice plus every judged
+document (found by file name under the corpus root). Only pairs from the
+slice's own documents are sampled.
 """
 
 from __future__ import annotations
@@ -30,12 +33,12 @@ import re
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import adapter, store
 from .build import EMBED_INPUT, build_index
-from .embed import resolve_model
+from .embed import BASE_MODEL, DEFAULT_MODEL, model_name
 from .errors import BadQuery, IndexCorrupt, IndexMissing
 from .passages import MAX_WORDS
 from .search import Index
@@ -49,12 +52,12 @@ EVAL_ROOT = Path("/tmp/eval")
 CUTOFFS = (1, 10, 100)
 MIN_QUESTION_WORDS = 6
 
-# name -> (mode, tuning): the three baselines and the project's default.
-CONFIGS: dict[str, tuple[str, Tuning]] = {
-    "keyword": ("keyword", PLAIN),
-    "dense": ("dense", PLAIN),
-    "hybrid": ("hybrid", PLAIN),
-    "default": ("hybrid", DEFAULT_TUNING),
+# name -> (mode, tuning, model): the three baselines on the model as it ships, and the project's default.
+CONFIGS: dict[str, tuple[str, Tuning, str]] = {
+    "keyword": ("keyword", PLAIN, BASE_MODEL),
+    "dense": ("dense", PLAIN, BASE_MODEL),
+    "hybrid": ("hybrid", PLAIN, BASE_MODEL),
+    "default": ("hybrid", DEFAULT_TUNING, DEFAULT_MODEL),
 }
 
 
@@ -148,11 +151,11 @@ def matches(index_dir: Path, sources: list[str], model: str) -> bool:
     )
 
 
-def ensure_index(sources: list[str], index_dir: Path | None = None, model: str | None = None,
+def ensure_index(sources: list[str], root: Path | None = None, model: str | None = None,
                  progress: bool = True) -> tuple[Path, bool]:
-    """(index directory, whether it was built now): reuse a matching index, else build one."""
-    name = resolve_model(model)[0]
-    index_dir = Path(index_dir) if index_dir else EVAL_ROOT / f"index-{index_key(sources, name)}"
+    """(index directory under `root`, whether it was built now): reuse a matching index, else build one."""
+    name = model_name(model)
+    index_dir = Path(root or EVAL_ROOT) / f"index-{index_key(sources, name)}"
     if matches(index_dir, sources, name):
         return index_dir, False
     build_index(sources, index_dir, model=model, progress=progress)
@@ -236,23 +239,16 @@ def dev_cases(index: Index, devset: list[dict]) -> list[Case]:
 # ---- running the configurations
 
 
-def adapter_status(index: Index, documents: set[str]) -> dict:
-    """Whether a question set may be embedded with the question adapter: not when its answers lie in a
-    document whose pairs trained it (the adapter would have seen the answers it is asked to find)."""
-    name = index.embedder.adapter
-    if not name:
-        return {"name": None, "used": False, "training_documents": 0}
-    seen = documents & adapter.trained_documents()
-    return {"name": name, "used": not seen, "training_documents": len(seen)}
+def model_for(model: str, documents: set[str]) -> dict:
+    """The model a question set runs a configuration on: the adapted default model falls back to the
+    plain one when the set's answers lie in a document whose pairs trained it (it saw those answers)."""
+    seen = documents & adapter.trained_documents() if model == DEFAULT_MODEL else set()
+    return {"model": BASE_MODEL if seen else model, "training_documents": len(seen)}
 
 
 def answer_documents(cases: list[Case]) -> set[str]:
     """The documents holding a question set's relevant passages (a passage_id starts with its doc_id)."""
     return {passage.split("#", 1)[0] for case in cases for passage in case.relevant}
-
-
-def without_adapter(configs: dict[str, tuple[str, Tuning]]) -> dict[str, tuple[str, Tuning]]:
-    return {name: (mode, replace(tuning, adapter_words=0)) for name, (mode, tuning) in configs.items()}
 
 
 def passage_texts(index: Index, passage_ids: list[str]) -> list[str]:
@@ -296,50 +292,59 @@ def evaluate(
     corpus: Sequence[str | Path] = DEFAULT_CORPUS,
     sample: int = 1000,
     seed: int = 0,
-    index_dir: Path | None = None,
+    index_root: Path | None = None,
     devset_path: Path = DEVSET,
-    configs: dict[str, tuple[str, Tuning]] = CONFIGS,
+    configs: dict[str, tuple[str, Tuning, str]] = CONFIGS,
     progress: bool = True,
 ) -> dict:
-    """Build or reuse the eval index, then score every configuration on both question sets."""
+    """Build or reuse the eval indexes (one per model, under `index_root`), then score every
+    configuration on both question sets."""
     devset = read_devset(devset_path)
     sources = eval_sources(corpus, devset)
-    index_dir, built = ensure_index(sources, index_dir, progress=progress)
-    index = Index.open(index_dir)
-    check_no_leakage(index)
-    pairs = sample_pairs(index, corpus, sample, seed)
-    judged = dev_cases(index, devset)
-    status = {"pairs": adapter_status(index, answer_documents(pairs)),
-              "dev": adapter_status(index, answer_documents(judged))}
-    configs_for = {kind: configs if status[kind]["used"] else without_adapter(configs) for kind in status}
+    built, indexes = {}, {}
+    for model in dict.fromkeys([BASE_MODEL, *(model for _, _, model in configs.values())]):
+        index_dir, built[model] = ensure_index(sources, index_root, model, progress=progress)
+        indexes[model] = Index.open(index_dir)
+        check_no_leakage(indexes[model])
+    plain = indexes[BASE_MODEL]  # where the pairs are drawn and the dev quotes found (same passages in each)
+    pairs = sample_pairs(plain, corpus, sample, seed)
+    judged = dev_cases(plain, devset)
+    documents = {"pairs": answer_documents(pairs), "dev": answer_documents(judged)}
+    runs_on = {kind: {name: model_for(model, docs) for name, (_, _, model) in configs.items()}
+               for kind, docs in documents.items()}
     report = {
         "config": {
-            "corpus": [str(p) for p in corpus], "index": str(index_dir), "built": built,
-            "passages": index.vectors.ntotal, "model": index.manifest.get("model"),
-            "encoder": index.manifest.get("encoder", "torch-fp32"),
+            "corpus": [str(p) for p in corpus],
+            "indexes": {model: str(index.path) for model, index in indexes.items()},
+            "built": any(built.values()),
+            "passages": plain.vectors.ntotal,
+            "models": {name: model for name, (_, _, model) in configs.items()},
+            "encoders": {model: index.manifest.get("encoder", "torch-fp32") for model, index in indexes.items()},
             "sample": len(pairs), "seed": seed, "devset": str(devset_path), "devset_questions": len(judged),
             "devset_unmatched_quotes": sum(len(c.unmatched) for c in judged),
             "default": vars(DEFAULT_TUNING),
-            "question_adapter": status,
+            "runs_on": runs_on,
         },
         "results": {},
     }
-    for name in configs:
-        auto = run_config(index, pairs, *configs_for["pairs"][name], dev=False)
-        dev = run_config(index, judged, *configs_for["dev"][name], dev=True)
+    for name, (mode, tuning, _) in configs.items():
+        auto = run_config(indexes[runs_on["pairs"][name]["model"]], pairs, mode, tuning, dev=False)
+        dev = run_config(indexes[runs_on["dev"][name]["model"]], judged, mode, tuning, dev=True)
         report["results"][name] = {
             **auto.metrics, "seconds": auto.seconds, "median_ms": auto.median_ms, "p95_ms": auto.p95_ms,
             "dev": {**dev.metrics, "non_answers@10": dev.non_answers_at_10, "seconds": dev.seconds},
         }
-    index.close()
+    for index in indexes.values():
+        index.close()
     return report
 
 
 def readable_report(report: dict) -> str:
     config = report["config"]
     lines = [
-        f"index {config['index']} ({config['passages']} passages, model {config['model']}"
-        f"{', built now' if config['built'] else ', reused'})",
+        f"indexes {', '.join(config['indexes'].values())} ({config['passages']} passages each, "
+        f"{'built now' if config['built'] else 'reused'})",
+        f"models: {', '.join(f'{name} {model}' for name, model in config['models'].items())}",
         f"{config['sample']} question->answer pairs (seed {config['seed']}); "
         f"dev set: {config['devset_questions']} questions",
         "",
@@ -353,4 +358,9 @@ def readable_report(report: dict) -> str:
             f"{r['recall@100']:>7.3f}{r['median_ms']:>8.1f}{r['p95_ms']:>6.0f}"
             f"{d['hit@1']:>12.3f}{d['hit@10']:>8.3f}{d['mrr@10']:>8.3f}{d['non_answers@10']:>8.3f}"
         )
+    for kind, runs in config["runs_on"].items():
+        for name, run in runs.items():
+            if run["training_documents"]:
+                lines.append(f"{name} ran the {kind} on {run['model']}: {run['training_documents']} of their "
+                             "answer documents trained the adapted model")
     return "\n".join(lines)

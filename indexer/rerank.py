@@ -27,14 +27,10 @@ class Tuning:
     document_weight: float = 0.0     # add this times the document's best few scores to each passage's (0: off)
     merge_repeats: bool = False      # keep only the best of passages that open with the same words
     rerank_depth: int = 200          # how many fused candidates the multipliers look at
-    adapter_words: int = 0           # questions of at least this many words are embedded by the question
-                                     # adapter (indexer/adapter.py) when the index's model has one (0: never)
-    adapted_dense_weight: float = 0.0  # the meaning ranking's fusion weight when the adapter embedded the
-                                       # question (0: dense_weight)
 
 
 PLAIN = Tuning()
-DEFAULT_TUNING = Tuning(clean_query=True, dense_weight=1.5, hint_weight=0.5, adapter_words=25, adapted_dense_weight=3.0)
+DEFAULT_TUNING = Tuning(clean_query=True, dense_weight=3.0, hint_weight=0.5)
 
 _DEFLECTION = re.compile(
     r"\b(?:"

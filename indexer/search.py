@@ -26,7 +26,7 @@ from rapidfuzz import process
 
 from . import store
 from . import vectors as vector_index
-from .embed import Embedder, resolve_model, shared_embedder
+from .embed import Embedder, model_name, shared_embedder
 from .encoders import TORCH
 from .errors import BadQuery, IndexCorrupt, IndexMismatch
 from .fusion import reciprocal_rank_fusion
@@ -140,7 +140,7 @@ class Index:
         """
         path = Path(path) if path else default_index_dir()
         version, manifest, db, vectors = _open_current(path)
-        if model and resolve_model(model)[0] != manifest.get("model"):
+        if model and model_name(model) != manifest.get("model"):
             raise IndexMismatch(
                 f"the index at {path} was built with model {manifest.get('model')!r}, not {model!r}; "
                 f"search without --model, or rebuild with: python -m indexer build PATH... "
@@ -189,10 +189,7 @@ class Index:
         allowed = self._allowed_ids(where, query)
         if allowed is not None and len(allowed) == 0:
             return query, []
-        adapted = _adapted(question, tuning)
-        if adapted and tuning.adapted_dense_weight:
-            tuning = replace(tuning, dense_weight=tuning.adapted_dense_weight)
-        vector = _embedding_pool().submit(self._query_vector, query.text, adapted) if mode != "keyword" else None
+        vector = _embedding_pool().submit(self._query_vector, query.text) if mode != "keyword" else None
         searched = self._telling(query) if mode != "dense" else query
         hints = read_hints(question, self._speaker_names) if tuning.hint_weight else Hints()
         wanted = max(_MIN_CANDIDATES, 10 * k)
@@ -222,11 +219,9 @@ class Index:
     def _vocabulary(self) -> Vocabulary:
         return Vocabulary.of_index(self.db)
 
-    def _query_vector(self, text: str, adapted: bool = False) -> np.ndarray:
-        """The question's vector (from the question adapter's model if `adapted`); up to 2,048 are kept
-        (1.5 MB), as the eval asks each question several ways."""
-        return self._kept("_vector_cache", (text, adapted), _VECTOR_CACHE,
-                          lambda: self.embedder.encode_query(text, adapted=adapted))
+    def _query_vector(self, text: str) -> np.ndarray:
+        """The question's vector; up to 2,048 are kept (1.5 MB), as the eval asks each question several ways."""
+        return self._kept("_vector_cache", text, _VECTOR_CACHE, lambda: self.embedder.encode_query(text))
 
     def _kept(self, name: str, key, size: int, compute):
         """`compute()`, kept under `key` in the cache `name` of at most `size` entries (emptied when full).
@@ -534,12 +529,6 @@ def _embedding_pool() -> ThreadPoolExecutor:
     if _POOL is None or _POOL[0] != os.getpid():
         _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="podium-embed"))
     return _POOL[1]
-
-
-def _adapted(question: str, tuning: Tuning) -> bool:
-    """Whether the tuning embeds this question with the question adapter: only questions as long as the
-    reporters' questions it learned from (a few keywords are better served by the model as it ships)."""
-    return bool(tuning.adapter_words) and len(question.split()) >= tuning.adapter_words
 
 
 def _open_current(path: Path):

@@ -1,5 +1,5 @@
-"""The question adapter: its weight arithmetic, the cached adapted model, the question vectors it gives,
-and the eval turning it off for questions it learned from."""
+"""The default model, all-MiniLM-L6-v2 adapted to briefings: its weight arithmetic, the cached adapted
+copy, its vectors on held-out pairs, and the eval falling back to the plain model for answers it learned from."""
 
 import numpy as np
 import pytest
@@ -7,8 +7,8 @@ import pytest
 from corpus_slices import background_calls_march
 from indexer import adapter
 from indexer.corpus import read_corpus
-from indexer.embed import Embedder
-from indexer.evaluate import Case, adapter_status, answer_documents
+from indexer.embed import BASE_MODEL, DEFAULT_MODEL, Embedder, ModelUnavailable, model_folder, model_name
+from indexer.evaluate import Case, answer_documents, model_for, read_devset
 
 QUESTION = "Can you tell us what the administration is doing to bring down gas prices for American families?"
 
@@ -25,16 +25,23 @@ def test_an_adapted_layer_gains_its_low_rank_change_and_the_rest_is_untouched():
 
 def test_the_shipped_adapter_names_its_base_model_and_its_training_documents():
     meta = adapter.metadata()
-    assert meta["base_model"] == "all-MiniLM-L6-v2" and meta["held_out"] == "2022"
+    assert meta["base_model"] == BASE_MODEL and meta["held_out"] == "2022"
     documents = adapter.trained_documents()
     assert len(documents) > 500
     assert not any(doc.startswith("2022-") for doc in documents)
 
 
+def test_the_default_model_is_the_adapted_copy_and_the_plain_model_stays_selectable():
+    assert DEFAULT_MODEL == f"{BASE_MODEL}+{adapter.name()}" and adapter.name().startswith("briefings-")
+    assert model_name(None) == model_name("default") == Embedder().name == DEFAULT_MODEL
+    assert model_name("sentence-transformers/all-MiniLM-L6-v2") == Embedder(BASE_MODEL).name == BASE_MODEL
+    assert model_folder(None) == str(adapter.adapted_folder(model_folder(BASE_MODEL)))
+
+
 def test_the_adapted_model_is_made_once_and_differs_only_in_the_adapted_layers():
     from safetensors.numpy import load_file
 
-    base = Embedder()._location
+    base = model_folder(BASE_MODEL)
     folder = adapter.adapted_folder(base)
     assert adapter.adapted_folder(base) == folder
     before, after = load_file(f"{base}/model.safetensors"), load_file(str(folder / "model.safetensors"))
@@ -43,54 +50,42 @@ def test_the_adapted_model_is_made_once_and_differs_only_in_the_adapted_layers()
     assert (folder / "tokenizer.json").read_bytes() == (adapter.Path(base) / "tokenizer.json").read_bytes()
 
 
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
-    return Embedder()
-
-
-def test_an_adapted_question_vector_moves_towards_its_answer(embedder):
-    """On real pairs held out from training (March 2022 calls), the adapted question is nearer its own
-    answer, relative to the other answers, more often than not."""
+def test_the_adapted_model_ranks_held_out_answers_higher_than_the_plain_model():
+    """On real pairs the adapter never saw (March 2022 calls), with each model embedding both sides,
+    a question's own answer ranks higher among the answers."""
     corpus = read_corpus(background_calls_march(), progress=False)
     pairs = {}
     for passage in corpus.passages:
         if passage.question and len(passage.question.split()) >= 12:
             pairs.setdefault(passage.question, passage.text)
-    questions, answers = list(pairs), embedder.encode(list(pairs.values()))
-    plain = np.stack([embedder.encode_query(q) for q in questions])
-    adapted = np.stack([embedder.encode_query(q, adapted=True) for q in questions])
-    assert 0.5 < float(np.mean(np.sum(plain * adapted, axis=1))) < 0.99
+    assert len(pairs) >= 30
 
-    def rank_of_own_answer(vectors):
-        scores = vectors @ answers.T
-        return np.array([(row > row[i]).sum() for i, row in enumerate(scores)])
+    def mean_rank_of_own_answer(embedder: Embedder) -> float:
+        scores = embedder.encode(list(pairs)) @ embedder.encode(list(pairs.values())).T
+        return float(np.mean([(row > row[i]).sum() for i, row in enumerate(scores)]))
 
-    assert len(questions) >= 30
-    assert rank_of_own_answer(adapted).mean() < rank_of_own_answer(plain).mean()
+    assert mean_rank_of_own_answer(Embedder()) < mean_rank_of_own_answer(Embedder(BASE_MODEL))
 
 
-def test_another_model_has_no_adapter(tmp_path):
-    assert Embedder().adapter == adapter.name()
-    assert Embedder(str(tmp_path)).adapter is None
-
-
-class _Index:
-    embedder = Embedder()
-
-
-def test_the_eval_turns_the_adapter_off_for_answers_in_its_training_documents():
+def test_the_eval_runs_the_default_on_the_plain_model_for_answers_in_the_training_documents():
     trained = sorted(adapter.trained_documents())[0]
     held_out = Case(query=QUESTION, relevant={"2022-03-08-a-briefing#t4p0-2"}, id="2022-03-08-a-briefing:0")
     seen = Case(query=QUESTION, relevant={f"{trained}#t9p1-1", f"{trained}#t9p2-2"}, id="dev-7")
     assert answer_documents([held_out, seen]) == {"2022-03-08-a-briefing", trained}
-    assert adapter_status(_Index(), answer_documents([held_out]))["used"] is True
-    status = adapter_status(_Index(), answer_documents([held_out, seen]))
-    assert status == {"name": adapter.name(), "used": False, "training_documents": 1}
+    assert model_for(DEFAULT_MODEL, answer_documents([held_out])) == {"model": DEFAULT_MODEL, "training_documents": 0}
+    assert model_for(DEFAULT_MODEL, answer_documents([held_out, seen])) == {"model": BASE_MODEL, "training_documents": 1}
+    assert model_for(BASE_MODEL, answer_documents([held_out, seen])) == {"model": BASE_MODEL, "training_documents": 0}
 
 
-def test_the_dev_set_runs_without_the_adapter():
+def test_the_dev_set_runs_the_default_on_the_plain_model():
     """Its judged documents span 2021-2024, so some are ones the adapter learned from."""
-    from indexer.evaluate import read_devset
-
     judged = {r["doc_id"] for item in read_devset() for r in item["relevant"]}
     assert judged & adapter.trained_documents()
+
+
+def test_a_cache_that_cannot_hold_the_adapted_copy_is_one_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("PODIUM_CACHE", str(blocker / "cache"))
+    with pytest.raises(ModelUnavailable, match="set PODIUM_CACHE to a writable folder"):
+        Embedder().encode(["air defense for Ukraine"])

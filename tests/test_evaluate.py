@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
 from corpus_slices import BRIEFINGS
 from indexer import evaluate as ev
+from indexer.embed import BASE_MODEL, DEFAULT_MODEL
 from indexer.search import Index
 
 CALLS = [
@@ -53,13 +55,14 @@ def test_mean_metrics_averages_each_key():
 
 @pytest.fixture(scope="module")
 def eval_run(tmp_path_factory):
-    """Two evals over the same slice and index folder: the first builds, the second reuses."""
+    """Two evals over the same slice and index folder: the first builds, the second reuses.
+    Returns the plain model's index, where the baselines ran."""
     folder = tmp_path_factory.mktemp("eval")
     devset = folder / "devset.jsonl"
     devset.write_text("\n".join(json.dumps(item) for item in DEVSET) + "\n")
-    first = ev.evaluate(CALLS, sample=15, seed=3, index_dir=folder / "index", devset_path=devset, progress=False)
-    second = ev.evaluate(CALLS, sample=15, seed=3, index_dir=folder / "index", devset_path=devset, progress=False)
-    return folder / "index", first, second
+    first = ev.evaluate(CALLS, sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, progress=False)
+    second = ev.evaluate(CALLS, sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, progress=False)
+    return Path(first["config"]["indexes"][BASE_MODEL]), first, second
 
 
 def test_the_report_has_every_configuration_and_metric(eval_run):
@@ -73,7 +76,11 @@ def test_the_report_has_every_configuration_and_metric(eval_run):
     config = report["config"]
     assert (config["passages"], config["sample"], config["seed"]) == (57, 15, 3)
     assert (config["devset_questions"], config["devset_unmatched_quotes"], config["built"]) == (2, 1, True)
-    assert config["question_adapter"]["pairs"]["used"] and config["question_adapter"]["dev"]["used"]
+    assert config["models"] == {"keyword": BASE_MODEL, "dense": BASE_MODEL, "hybrid": BASE_MODEL,
+                                "default": DEFAULT_MODEL}
+    assert sorted(config["indexes"]) == sorted([BASE_MODEL, DEFAULT_MODEL])
+    assert all(Path(path).parent == Path(config["indexes"][BASE_MODEL]).parent for path in config["indexes"].values())
+    assert config["runs_on"]["pairs"]["default"] == {"model": DEFAULT_MODEL, "training_documents": 0}
 
 
 def test_a_matching_index_is_reused_and_the_figures_repeat(eval_run):

@@ -17,7 +17,7 @@ from corpus_slices import CHINA_CALL, REPO, SEED_FILES, background_calls_march
 from indexer import store
 from indexer.build import build_index
 from indexer.corpus import read_corpus
-from indexer.embed import content_hash
+from indexer.embed import DEFAULT_MODEL, content_hash
 from indexer.search import Index
 
 pytest_plugins = ["index_fixtures"]
@@ -69,7 +69,7 @@ def test_the_manifest_records_how_the_index_was_built(seeds_dir):
     turns = sum(len(t) for t in corpus.turns.values())
 
     assert manifest["format_version"] == store.FORMAT_VERSION == 1
-    assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
+    assert manifest["model"] == DEFAULT_MODEL and manifest["dimension"] == 384
     assert manifest["normalized"] is True and manifest["faiss_index"] == "IndexFlatIP"
     assert manifest["passage_settings"] == {"max_words": 200, "embed_input": "passage text"}
     assert manifest["counts"] == {"documents": 2, "turns": turns, "passages": 18, "speakers": 1, "failed_files": 0}

@@ -6,6 +6,7 @@ from dataclasses import fields
 
 import pytest
 
+from indexer.embed import DEFAULT_MODEL
 from indexer.errors import BadQuery, IndexMismatch
 from indexer.search import Filters, Index, Result
 
@@ -78,7 +79,7 @@ def test_the_slice_is_what_the_fixture_promises(slice_index):
     assert (stats["documents"], stats["passages"]) == (30, 872)
     assert stats["date_range"] == ["2021-12-30", "2022-03-31"]
     assert stats["kinds"] == {"background call": 390, "press briefing": 291, "gaggle": 170, "press call": 21}
-    assert stats["model"] == "all-MiniLM-L6-v2" and stats["dimension"] == 384
+    assert stats["model"] == DEFAULT_MODEL and stats["dimension"] == 384
 
 
 def test_results_are_ranked_cited_and_highlighted(slice_index):
@@ -310,12 +311,14 @@ def test_context_shows_the_exchange_around_a_passage(slice_index):
 
 
 def test_opening_with_another_model_is_refused(slice_dir):
-    with pytest.raises(IndexMismatch, match="built with model 'all-MiniLM-L6-v2', not 'some/other'"):
+    with pytest.raises(IndexMismatch, match=re.escape(f"built with model '{DEFAULT_MODEL}', not 'some/other'")):
         Index.open(slice_dir, model="some/other")
 
 
-def test_the_default_model_by_any_of_its_names_is_accepted(slice_dir):
-    assert Index.open(slice_dir, model="sentence-transformers/all-MiniLM-L6-v2").manifest["model"] == "all-MiniLM-L6-v2"
+def test_the_default_model_is_accepted_by_name_and_the_plain_model_is_another(slice_dir):
+    assert Index.open(slice_dir, model="default").manifest["model"] == DEFAULT_MODEL
+    with pytest.raises(IndexMismatch, match="rebuild with"):
+        Index.open(slice_dir, model="sentence-transformers/all-MiniLM-L6-v2")
 
 
 @pytest.mark.parametrize("filters, message", [

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from corpus_slices import SEED_FILES
 from indexer.cli import main
+from indexer.embed import DEFAULT_MODEL
 
 pytest_plugins = ["index_fixtures"]
 
@@ -52,7 +53,7 @@ def test_build_then_search_then_stats(tmp_path):
 
     assert built.exit_code == 0, built.output
     assert built.stdout.splitlines()[:3] == [
-        f"index {index_dir}: 2 documents, 18 passages (model all-MiniLM-L6-v2)",
+        f"index {index_dir}: 2 documents, 18 passages (model {DEFAULT_MODEL})",
         "documents: 2 added, 0 kept, 0 removed",
         "passages: 18 embedded, 0 reused",
     ]
@@ -60,7 +61,7 @@ def test_build_then_search_then_stats(tmp_path):
     assert stats.exit_code == 0
     assert "documents   2\npassages    18\n" in stats.stdout
     assert "dates       2021-12-30 .. 2022-02-12" in stats.stdout
-    assert "model       all-MiniLM-L6-v2 (384 dimensions)" in stats.stdout
+    assert f"model       {DEFAULT_MODEL} (384 dimensions)" in stats.stdout
 
 
 def test_stats_json(slice_dir):
@@ -70,7 +71,7 @@ def test_stats_json(slice_dir):
     assert (info["documents"], info["passages"], info["speakers"]) == (30, 872, 17)
     assert info["top_speakers"][0] == {"name": "Senior Administration Official", "passages": 371}
     assert info["date_range"] == ["2021-12-30", "2022-03-31"]
-    assert info["model"] == "all-MiniLM-L6-v2" and info["size_bytes"] > 0
+    assert info["model"] == DEFAULT_MODEL and info["size_bytes"] > 0
 
 
 def test_the_index_comes_from_podium_index_when_not_given(slice_dir):
@@ -193,7 +194,7 @@ def test_no_index_yet_says_how_to_build_one(tmp_path):
 def test_another_model_than_the_index_was_built_with(slice_dir):
     assert_fails_clearly(
         search(slice_dir, "oil", "--model", "some/other"),
-        "built with model 'all-MiniLM-L6-v2', not 'some/other'", "--model some/other",
+        f"built with model '{DEFAULT_MODEL}', not 'some/other'", "--model some/other",
     )
 
 
