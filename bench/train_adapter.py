@@ -10,10 +10,11 @@ softmax loss (each question against the batch's answers). The forward pass
 runs in bfloat16 (autocast), about twice as fast as fp32 on this CPU with the
 same losses to two decimals.
 
-The shipped adapter was trained on the first 16,000 of the 32,378 training
-pairs (seed-1 order), on 2 shared cores in about 40 minutes:
+The shipped adapter was trained on all 21,403 training pairs left once the
+non-answers are out (seed-1 order), one epoch, on the 2 cores in about 35
+minutes:
 
-    .venv/bin/python bench/train_adapter.py --pairs 16000 --out indexer/data/briefings-adapter.safetensors
+    .venv/bin/python bench/train_adapter.py --out indexer/data/briefings-adapter.safetensors
 
 Its check is the eval (`python -m indexer eval`), which embeds the 2022
 passages with it; the eval falls back to the plain model for a question set

@@ -32,10 +32,6 @@ ADAPTER = Path(__file__).resolve().parent / "data" / "briefings-adapter.safetens
 _WEIGHTS = "model.safetensors"
 
 
-def available() -> bool:
-    return ADAPTER.exists()
-
-
 @lru_cache(maxsize=1)
 def name() -> str:
     """The adapter as a model name carries it: "briefings-" and the start of its file's SHA-256."""

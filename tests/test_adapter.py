@@ -81,6 +81,7 @@ def test_the_dev_set_runs_the_default_on_the_plain_model():
     """Its judged documents span 2021-2024, so some are ones the adapter learned from."""
     judged = {r["doc_id"] for item in read_devset() for r in item["relevant"]}
     assert judged & adapter.trained_documents()
+    assert model_for(DEFAULT_MODEL, judged)["model"] == BASE_MODEL
 
 
 def test_a_cache_that_cannot_hold_the_adapted_copy_is_one_clear_error(tmp_path, monkeypatch):
@@ -89,3 +90,8 @@ def test_a_cache_that_cannot_hold_the_adapted_copy_is_one_clear_error(tmp_path, 
     monkeypatch.setenv("PODIUM_CACHE", str(blocker / "cache"))
     with pytest.raises(ModelUnavailable, match="set PODIUM_CACHE to a writable folder"):
         Embedder().encode(["air defense for Ukraine"])
+
+
+def test_an_index_of_an_earlier_adapter_asks_for_a_rebuild():
+    with pytest.raises(ModelUnavailable, match="earlier adaptation of the default model.*rebuild it"):
+        model_folder(f"{BASE_MODEL}+briefings-00000000")
