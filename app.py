@@ -37,9 +37,6 @@ BUILD_COMMAND = (
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'@])")
 
 
-_WARM_UP = "What did the White House say about gas prices?"
-
-
 @st.cache_resource(show_spinner="Loading the index and the model...", max_entries=2)
 def load_index(path: str, version: str | None) -> Index:
     """One index and one model per server process, shared by every session.
@@ -48,7 +45,7 @@ def load_index(path: str, version: str | None) -> Index:
     opens it, while searches already running finish on the old one.
     """
     index = Index.open(path)
-    index.timeline(_WARM_UP)  # the model, vectors and keyword pages ready before the first question
+    index.timeline("warm up")  # model, vectors and keyword pages ready before the first question
     return index
 
 

@@ -89,8 +89,6 @@ def _write_merged_weights(source: Path, dest: Path) -> None:
 
 
 def _key(base: Path) -> str:
-    """Names the merged copy by the adapter's bytes and the base weights it was added to."""
-    digest = hashlib.sha256(ADAPTER.read_bytes())
+    """Names the merged copy by the adapter (its name carries its bytes' hash) and the base weights it was added to."""
     stat = (base / _WEIGHTS).stat()
-    digest.update(f"{base.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()[:16]
+    return hashlib.sha256(f"{name()}:{base.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
