@@ -1,19 +1,24 @@
-"""Score many tunings on one eval index (figures of docs/quality.md): python bench/levers.py INDEX N NAME=FIELD:VALUE,... ..."""
-import json, sys, time
+"""Score many tunings on one eval index (figures of docs/quality.md): python bench/levers.py INDEX N NAME=FIELD:VALUE,... [--seed S]"""
+import argparse, json, sys, time
 from dataclasses import replace
 from pathlib import Path
 from indexer import evaluate as ev
 from indexer.rerank import PLAIN, Tuning
 from indexer.search import Index
 
-index_dir, n = sys.argv[1], int(sys.argv[2])
-ix = Index.open(index_dir)
+parser = argparse.ArgumentParser()
+parser.add_argument("index")
+parser.add_argument("n", type=int)
+parser.add_argument("specs", nargs="*")
+parser.add_argument("--seed", type=int, default=0, help="the pairs' sample (the standing run's is 0)")
+args = parser.parse_intermixed_args()
+ix = Index.open(args.index)
 ev.check_no_leakage(ix)
 corpus = sorted(str(p) for p in (ev.CORPUS_ROOT / "press-briefings").glob("2022-*"))
-pairs = ev.sample_pairs(ix, corpus, n, 0)
+pairs = ev.sample_pairs(ix, corpus, args.n, args.seed)
 dev = ev.dev_cases(ix, ev.read_devset())
 print("pairs", len(pairs), "dev", len(dev), "unmatched", sum(len(c.unmatched) for c in dev), "no relevant", [c.id for c in dev if not c.relevant], flush=True)
-for spec in sys.argv[3:]:
+for spec in args.specs:
     name, _, fields = spec.partition("=")
     mode = "hybrid"; per_doc = None
     kw = {}

@@ -1,8 +1,8 @@
-"""Combine ranked lists from several retrievers: weighted reciprocal rank fusion."""
+"""Combine ranked lists from several retrievers: weighted reciprocal rank fusion, or a weighted sum of scores."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 
 RRF_K = 60
 
@@ -21,4 +21,29 @@ def reciprocal_rank_fusion(
         weight = 1.0 if weights is None else weights.get(name, 1.0)
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+def score_fusion(
+    scored: Mapping[str, Sequence[tuple[Hashable, float]]],
+    weights: Mapping[str, float] | None = None,
+    relative: Collection[str] = (),
+) -> list[tuple[Hashable, float]]:
+    """Items ordered by sum of weight x score over the lists they appear in (absent: nothing added).
+
+    A list named in `relative` counts its scores as fractions of its best one: a
+    BM25 score means nothing from one query to the next, a cosine does. Unlike
+    rank fusion, how far apart two items score is kept: a meaning ranking that is
+    sure of its first answer is not overruled by a keyword list's first hit.
+    Ties keep the order in which items were first seen, list by list.
+    """
+    scores: dict[Hashable, float] = {}
+    for name, items in scored.items():
+        if not items:
+            continue
+        weight = 1.0 if weights is None else weights.get(name, 1.0)
+        best = items[0][1]
+        scale = 1.0 / best if name in relative and best > 0 else 1.0
+        for item, score in items:
+            scores[item] = scores.get(item, 0.0) + weight * score * scale
     return sorted(scores.items(), key=lambda pair: -pair[1])

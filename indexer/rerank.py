@@ -19,9 +19,10 @@ class Tuning:
     """How a search ranks beyond plain retrieval."""
 
     clean_query: bool = False        # drop greetings, thanks, "two questions" from the question
+    fusion: str = "rrf"              # "rrf": reciprocal rank fusion; "scores": cosine + weighted BM25 share
     dense_weight: float = 1.0        # fusion weight of the meaning ranking
     keyword_weight: float = 1.0      # fusion weight of the BM25 ranking
-    rrf_k: int = RRF_K               # the k of reciprocal rank fusion
+    rrf_k: int = RRF_K               # the k of reciprocal rank fusion (fusion "rrf")
     hint_weight: float = 0.0         # weight of the rankings within a period or speaker the question names (0: off)
     non_answer_factor: float = 1.0   # score multiplier for non-answers when the question seeks substance (1: off)
     document_weight: float = 0.0     # add this times the document's best few scores to each passage's (0: off)
@@ -30,7 +31,7 @@ class Tuning:
 
 
 PLAIN = Tuning()
-DEFAULT_TUNING = Tuning(clean_query=True, dense_weight=3.0, hint_weight=0.5)
+DEFAULT_TUNING = Tuning(clean_query=True, fusion="scores", keyword_weight=0.1, hint_weight=0.5)
 
 _DEFLECTION = re.compile(
     r"\b(?:"

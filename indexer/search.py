@@ -29,7 +29,7 @@ from . import vectors as vector_index
 from .embed import Embedder, model_name, shared_embedder
 from .encoders import TORCH
 from .errors import BadQuery, IndexCorrupt, IndexMismatch
-from .fusion import reciprocal_rank_fusion
+from .fusion import reciprocal_rank_fusion, score_fusion
 from .highlight import best_sentences
 from .model import ROLES
 from .query import Query, parse_query
@@ -252,17 +252,17 @@ class Index:
             return dense, len(dense) < wanted
         if mode == "keyword" and not hints:
             return keyword, len(keyword) < wanted
-        rankings = {"dense": [i for i, _ in dense], "keyword": [i for i, _ in keyword]}
+        scored = {"dense": dense, "keyword": keyword}
         weights = {"dense": tuning.dense_weight, "keyword": tuning.keyword_weight}
         for name, hint_where in self._hint_filters(where, hints):
             hint_allowed = self._allowed_ids(hint_where, query)
             if mode != "keyword":
-                rankings[f"dense {name}"] = [i for i, _ in self._dense(vector, hint_allowed, wanted)]
+                scored[f"dense {name}"] = self._dense(vector, hint_allowed, wanted)
                 weights[f"dense {name}"] = tuning.dense_weight * tuning.hint_weight
             if mode != "dense":
-                rankings[f"keyword {name}"] = [i for i, _ in self._keyword(query, hint_where, hint_allowed, wanted)]
+                scored[f"keyword {name}"] = self._keyword(query, hint_where, hint_allowed, wanted)
                 weights[f"keyword {name}"] = tuning.keyword_weight * tuning.hint_weight
-        fused = reciprocal_rank_fusion(rankings, weights, k=tuning.rrf_k)
+        fused = fuse(scored, weights, tuning)
         if tuning.document_weight:
             fused = with_document_evidence(fused, self._document_of, tuning.document_weight)
         return fused, exhausted
@@ -521,6 +521,15 @@ class Index:
 
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def fuse(scored: dict[str, list[tuple[int, float]]], weights: dict[str, float], tuning: Tuning):
+    """The retrievers' (id, score) lists as one ranking, by the tuning's fusion: ranks, or scores with
+    each keyword list's BM25 taken relative to its best."""
+    if tuning.fusion == "scores":
+        return score_fusion(scored, weights, relative=[name for name in scored if name.startswith("keyword")])
+    return reciprocal_rank_fusion({name: [i for i, _ in items] for name, items in scored.items()}, weights,
+                                  k=tuning.rrf_k)
 
 
 def _embedding_pool() -> ThreadPoolExecutor:

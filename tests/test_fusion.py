@@ -1,8 +1,8 @@
-"""Weighted reciprocal rank fusion on hand-made ranked lists: exact order and scores."""
+"""Weighted reciprocal rank fusion and score fusion on hand-made ranked lists: exact order and scores."""
 
 import pytest
 
-from indexer.fusion import RRF_K, reciprocal_rank_fusion
+from indexer.fusion import RRF_K, reciprocal_rank_fusion, score_fusion
 
 
 def test_items_in_both_lists_win_and_scores_are_sums_of_reciprocal_ranks():
@@ -62,3 +62,33 @@ def test_any_hashable_ids_work():
     fused = reciprocal_rank_fusion({"dense": [7, 3], "keyword": [3]})
 
     assert [item for item, _ in fused] == [3, 7]
+
+
+def test_score_fusion_sums_weighted_scores_over_the_lists_an_item_is_in():
+    fused = score_fusion({"dense": [("a", 0.6), ("b", 0.5)], "keyword": [("b", 8.0), ("c", 4.0)]},
+                         weights={"keyword": 0.1}, relative=["keyword"])
+
+    assert fused == [("a", pytest.approx(0.6)), ("b", pytest.approx(0.5 + 0.1)), ("c", pytest.approx(0.05))]
+
+
+def test_score_fusion_keeps_a_confident_first_answer_that_rank_fusion_overrules():
+    lists = {"dense": [("sure", 0.70), ("close", 0.40)], "keyword": [("close", 9.0), ("x", 5.0), ("y", 3.0), ("sure", 1.0)]}
+
+    by_scores = score_fusion(lists, weights={"keyword": 0.1}, relative=["keyword"])
+    by_ranks = reciprocal_rank_fusion({name: [i for i, _ in items] for name, items in lists.items()},
+                                      weights={"keyword": 1.0})
+
+    assert [item for item, _ in by_scores][:2] == ["sure", "close"]
+    assert [item for item, _ in by_ranks][:2] == ["close", "sure"]
+
+
+def test_score_fusion_takes_raw_scores_unless_told_they_are_relative():
+    fused = score_fusion({"keyword": [("a", 10.0), ("b", 5.0)]})
+
+    assert fused == [("a", pytest.approx(10.0)), ("b", pytest.approx(5.0))]
+    assert score_fusion({"keyword": [("a", 10.0)]}, relative=["keyword"]) == [("a", pytest.approx(1.0))]
+
+
+def test_score_fusion_of_nothing_is_nothing():
+    assert score_fusion({}) == []
+    assert score_fusion({"dense": [], "keyword": []}, relative=["keyword"]) == []
