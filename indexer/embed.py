@@ -78,7 +78,7 @@ class Embedder:
 
     `encoder` picks the engine ("onnx-int8", "onnx-fp32", "torch", or a name an
     index recorded); default: $PODIUM_ENCODER, else onnx-int8. `batch_size`
-    defaults to the engine's own (32 texts on torch; on ONNX, batches of up to 512 tokens).
+    defaults to the engine's own (32 texts on torch; on ONNX, batches of up to 1,024 tokens).
     """
 
     def __init__(self, model: str | None = None, batch_size: int | None = None, encoder: str | None = None):
@@ -110,7 +110,7 @@ class Embedder:
 
     @property
     def encoder(self) -> str:
-        """The engine's name as the index records it ("onnx-int8-r3", "torch-fp32"); loads it."""
+        """The engine's name as the index records it ("onnx-int8-r4", "torch-fp32"); loads it."""
         return self._model.name
 
     @property
