@@ -1,9 +1,8 @@
 """Score many tunings on one eval index (figures of docs/quality.md): python bench/levers.py INDEX N NAME=FIELD:VALUE,... [--seed S]"""
-import argparse, json, sys, time
+import argparse
 from dataclasses import replace
-from pathlib import Path
 from indexer import evaluate as ev
-from indexer.rerank import PLAIN, Tuning
+from indexer.rerank import PLAIN
 from indexer.search import Index
 
 parser = argparse.ArgumentParser()

@@ -9,9 +9,10 @@ loaded offline.
 
 The engine that runs the model (indexer/encoders.py) is ONNX Runtime with int8
 products by default, about three times faster than sentence-transformers on
-torch with vectors within 0.01 cosine of it; torch is the fallback when ONNX
-cannot run the model, and can be chosen with PODIUM_ENCODER=torch. The index
-records the engine's name, and searches it with the same engine.
+torch with vectors close to it (cosine 0.998 on average, 0.989 at worst);
+torch is the fallback when ONNX cannot run the model, and can be chosen with
+PODIUM_ENCODER=torch. The index records the engine's name, and searches it
+with the same engine.
 """
 
 from __future__ import annotations

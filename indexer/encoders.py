@@ -250,7 +250,7 @@ def load_encoder(folder: str, requested: str, explicit: bool = True):
     if len(parts) not in (2, 3) or parts[0] != "onnx" or parts[1] not in QUANTIZATIONS:
         raise ValueError(f"unknown encoder {requested!r}; use torch, onnx-int8 or onnx-fp32")
     if len(parts) == 3 and parts[2] != f"r{RECIPE}":
-        log.warning("encoder %s is an older build recipe; using %s (vectors within rounding of it)",
+        log.warning("encoder %s is an older build recipe; using %s (vectors close to it: cosine about 0.999)",
                     requested, engine_name(parts[1]))
     reason = onnx_unsupported_reason(folder)
     if reason:

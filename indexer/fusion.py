@@ -32,7 +32,8 @@ def score_fusion(
     """Items ordered by sum of weight x score over the lists they appear in (absent: nothing added).
 
     A list named in `relative` counts its scores as fractions of its best one: a
-    BM25 score means nothing from one query to the next, a cosine does. Unlike
+    BM25 score means nothing from one query to the next, a cosine does; such a
+    list whose best score is not above 0 adds nothing (it has no fractions). Unlike
     rank fusion, how far apart two items score is kept: a meaning ranking that is
     sure of its first answer is not overruled by a keyword list's first hit.
     Ties keep the order in which items were first seen, list by list.
@@ -43,7 +44,9 @@ def score_fusion(
             continue
         weight = 1.0 if weights is None else weights.get(name, 1.0)
         best = items[0][1]
-        scale = 1.0 / best if name in relative and best > 0 else 1.0
+        if name in relative and best <= 0:
+            continue
+        scale = 1.0 / best if name in relative else 1.0
         for item, score in items:
             scores[item] = scores.get(item, 0.0) + weight * score * scale
     return sorted(scores.items(), key=lambda pair: -pair[1])

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from .fusion import RRF_K
 
+FUSIONS = ("rrf", "scores")
+
 
 @dataclass(frozen=True)
 class Tuning:
@@ -24,10 +26,16 @@ class Tuning:
     keyword_weight: float = 1.0      # fusion weight of the BM25 ranking
     rrf_k: int = RRF_K               # the k of reciprocal rank fusion (fusion "rrf")
     hint_weight: float = 0.0         # weight of the rankings within a period or speaker the question names (0: off)
-    non_answer_factor: float = 1.0   # score multiplier for non-answers when the question seeks substance (1: off)
-    document_weight: float = 0.0     # add this times the document's best few scores to each passage's (0: off)
+    non_answer_factor: float = 1.0   # score multiplier for non-answers when the question seeks substance (1: off;
+    #                                  measured with rank fusion, whose scores are never negative)
+    document_weight: float = 0.0     # add this times the document's best few scores to each passage's (0: off;
+    #                                  measured with rank fusion: score fusion's scores are about 30 times larger)
     merge_repeats: bool = False      # keep only the best of passages that open with the same words
     rerank_depth: int = 200          # how many fused candidates the multipliers look at
+
+    def __post_init__(self):
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, not {self.fusion!r}")
 
 
 PLAIN = Tuning()

@@ -79,6 +79,9 @@ def test_texts_are_batched_by_length_up_to_a_token_budget():
     # padded to multiples of 4 (4, 4, 8, 60, ...): a batch never mixes two padded widths
     assert [b.tolist() for b in encoders.length_batches(lengths, tokens=256, multiple=4)] == [[2, 5], [0], [3], [1],
                                                                                              [4], [6]]
+    # with a batch size too: at most 3 texts, still never two widths
+    assert [b.tolist() for b in encoders.length_batches([5, 6, 7, 8, 9, 9], tokens=256, size=3, multiple=4)] == [
+        [0, 1, 2], [3], [4, 5]]
 
 
 def test_a_passage_gets_the_same_vector_alone_or_in_a_batch(sample, default_embedder):
