@@ -436,13 +436,18 @@ def split_attention(model):
             helper.make_node("MultiHeadAttention", [p + "_q", p + "_k", p + "_v", p + "_bias"], list(node.output),
                              domain="com.microsoft", num_heads=heads, scale=float(scale), name=p + "_mha"),
         ]
+    _set_nodes(graph, nodes)
+    return model
+
+
+def _set_nodes(graph, nodes: list, new_initializers=()) -> None:
+    """Make `nodes` the graph's nodes, keeping only the initializers (old, then `new_initializers`) they use."""
+    used = {i for n in nodes for i in n.input}
+    kept = [t for t in [*graph.initializer, *new_initializers] if t.name in used]
     del graph.node[:]
     graph.node.extend(nodes)
-    used = {i for n in nodes for i in n.input}
-    kept = [i for i in graph.initializer if i.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)
-    return model
 
 
 def _with_head_channel(block: np.ndarray, heads: int, value: float) -> np.ndarray:
@@ -531,12 +536,7 @@ def quantize_per_token(model, weight_levels: int = WEIGHT_LEVELS):
         inputs = [p + "_q", const(w + "_q", stored), p + "_scale", const(w + "_s", scale), *zero_point]
         nodes.append(helper.make_node("MatMulIntegerToFloat", inputs, list(node.output), domain="com.microsoft",
                                       name=node.name + "_int8"))
-    used = {i for n in nodes for i in n.input}
-    kept = [i for i in graph.initializer if i.name in used]
-    del graph.node[:]
-    graph.node.extend(nodes)
-    del graph.initializer[:]
-    graph.initializer.extend(kept + [t for name, t in added.items() if name in used])
+    _set_nodes(graph, nodes, added.values())
     return model
 
 
