@@ -19,8 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from indexer.errors import IndexMissing, PodiumError
-from indexer.export import results_csv, results_json
 from indexer.search import Filters, Index, Result, current_version_name, default_index_dir
+from indexer.search.export import results_csv, results_json
 
 PAGE_SIZES = (5, 10, 20, 50)
 MAX_PAGE = 20

@@ -40,9 +40,9 @@ sys.path.insert(0, str(ROOT))
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from indexer.build import embed_input  # noqa: E402
-from indexer.corpus import read_corpus  # noqa: E402
-from indexer.embed import BASE_MODEL, model_folder  # noqa: E402
+from indexer.embedding.embedder import BASE_MODEL, model_folder  # noqa: E402
+from indexer.index.build import embed_input  # noqa: E402
+from indexer.ingest.corpus import read_corpus  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "whitehouse" / "press-briefings"
 MONTHS = ("2021-05", "2022-03", "2023-03", "2024-03")
@@ -100,7 +100,7 @@ class Onnx:
 
     def __init__(self, folder: str, path: Path, batch_size: int | None = None, threads: int | None = None,
                  workers: int | None = None):
-        from indexer.encoders import OnnxEncoder
+        from indexer.embedding.engines import OnnxEncoder
 
         self.encoder = OnnxEncoder(folder, model_path=path, threads=threads, workers=workers)
         self.batch_size = batch_size
@@ -118,7 +118,7 @@ def _built(work: Path, name: str, build: Callable[[Path], None]) -> Path:
 
 
 def _exported(folder: str, work: Path) -> Path:
-    from indexer.encoders import export_onnx
+    from indexer.embedding.onnx_build import export_onnx
 
     return _built(work, "exported", lambda path: export_onnx(Path(folder), path))
 
@@ -126,7 +126,7 @@ def _exported(folder: str, work: Path) -> Path:
 def _fused(folder: str, work: Path) -> Path:
     import onnx
 
-    from indexer.encoders import fuse_bert
+    from indexer.embedding.onnx_build import fuse_bert
 
     config = json.loads((Path(folder) / "config.json").read_text())
     return _built(work, "fused", lambda path: onnx.save(fuse_bert(_exported(folder, work), config), str(path)))
@@ -186,7 +186,7 @@ def _per_token(source: Callable[[str, Path], Path], name: str, split: bool = Fal
     def make(folder: str, work: Path) -> Path:
         import onnx
 
-        from indexer.encoders import WEIGHT_LEVELS, quantize_per_token, split_attention
+        from indexer.embedding.onnx_rewrite import WEIGHT_LEVELS, quantize_per_token, split_attention
 
         def build(path: Path) -> None:
             model = onnx.load(str(source(folder, work)))
@@ -202,7 +202,7 @@ class Shipped:
     """`Embedder` itself with an engine, on the base model, as the build uses it (its own cache, chunks of 512)."""
 
     def __init__(self, encoder: str):
-        from indexer.embed import Embedder
+        from indexer.embedding.embedder import Embedder
 
         self.embedder = Embedder(model=BASE_MODEL, encoder=encoder)
         self.embedder.encoder  # noqa: B018 (load, and build on first use, before timing)

@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import vectors as vector_index  # noqa: E402
+from indexer.index import vectors as vector_index  # noqa: E402
 
 DIMENSION = 384
 TOPICS = 5_000

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 from bench.encoders import SentenceTransformerEncoder, load_sample, machine  # noqa: E402
-from indexer.embed import Embedder, model_folder  # noqa: E402
+from indexer.embedding.embedder import Embedder, model_folder  # noqa: E402
 from indexer.search import Filters, Index  # noqa: E402
 
 BRIEFINGS = ROOT.parent / "shared" / "corpus" / "whitehouse" / "press-briefings"

@@ -1,4 +1,4 @@
-"""Train the briefings adapter (indexer/adapter.py) on the corpus's own reporter question -> answer pairs.
+"""Train the briefings adapter (indexer/embedding/adapter.py) on the corpus's own reporter question -> answer pairs.
 
 The pairs come from an index of the press briefings (bench/throughput.py
 builds one at /tmp/bench/pb-index), leaving out every briefing of the
@@ -37,9 +37,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.embed import BASE_MODEL, model_folder  # noqa: E402
-from indexer.rerank import DEFAULT_TUNING, is_non_answer  # noqa: E402
+from indexer.embedding.embedder import BASE_MODEL, model_folder  # noqa: E402
 from indexer.search import Index  # noqa: E402
+from indexer.search.question import parse_question  # noqa: E402
+from indexer.search.ranking import DEFAULT_TUNING, is_non_answer  # noqa: E402
 
 MIN_WORDS = 6
 BATCH = 64
@@ -120,7 +121,7 @@ def train(args) -> None:
     index = Index.open(args.index)
     keys, train_rows = pairs(index, args.held_out)
     chosen = keys[args.skip: args.skip + args.pairs] if args.pairs else keys[args.skip:]
-    clean = lambda question: index._parse(question, DEFAULT_TUNING).text.replace("\n", " ")  # noqa: E731
+    clean = lambda question: parse_question(question, DEFAULT_TUNING.clean_query).text.replace("\n", " ")  # noqa: E731
     texts = [clean(q) for _, q in chosen]
     answers = [train_rows[key] for key in chosen]
     tokenizer, model = adapted_model(args.rank, args.init)

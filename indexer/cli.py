@@ -13,13 +13,14 @@ import textwrap
 
 import click
 
-from . import store
-from .build import build_index
-from .corpus import read_corpus
 from .errors import BadQuery, IndexCorrupt, PodiumError
-from .export import results_csv, results_json
-from .model import ROLES
+from .index.build import build_index
+from .index.integrity import check_index
+from .index.layout import rebuild_hint
+from .ingest.corpus import read_corpus
+from .records import ROLES
 from .search import MODES, Filters, Index, Result, default_index_dir
+from .search.export import results_csv, results_json
 
 
 def friendly_errors(command):
@@ -89,7 +90,7 @@ index_option = click.option(
 @index_option
 @click.option("--model", default=None, help="sentence-transformers model name or local path; "
               "all-MiniLM-L6-v2 is the packaged model as it ships "
-              "[default: that model adapted to briefings, see indexer/adapter.py].")
+              "[default: that model adapted to briefings, see indexer/embedding/adapter.py].")
 @friendly_errors
 def build(paths, index_dir, model):
     """Index transcripts (files or folders): embed new passages, swap the new index in."""
@@ -168,11 +169,11 @@ def stats(index_dir, as_json):
 def check(index_dir):
     """Verify an index: every file against the checksums in its manifest. Exit 0 if whole, 2 if not."""
     index_dir = index_dir or default_index_dir()
-    version, checks = store.check_index(index_dir)
+    version, checks = check_index(index_dir)
     for item in checks:
         click.echo(f"{'DAMAGED' if item.damaged else 'ok':8} {item.path}: {item.detail}")
     if any(item.damaged for item in checks):
-        raise IndexCorrupt(f"the index at {index_dir} is damaged; {store.rebuild_hint(version)}")
+        raise IndexCorrupt(f"the index at {index_dir} is damaged; {rebuild_hint(version)}")
     click.echo(f"the index at {index_dir} is whole (version {version.name})")
 
 
@@ -190,7 +191,7 @@ def check(index_dir):
 @friendly_errors
 def evaluate_command(more_paths, corpus, sample, seed, index_root, as_json):
     """Score keyword, dense, plain hybrid and the default ranking on question->answer pairs and the dev set."""
-    from .evaluate import DEFAULT_CORPUS, evaluate, readable_report
+    from .evaluation.runs import DEFAULT_CORPUS, evaluate, readable_report
 
     corpus = [*corpus, *more_paths]
     report = evaluate(corpus or DEFAULT_CORPUS, sample=sample, seed=seed, index_root=index_root,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from corpus_slices import SEED_FILES, slice_files
-from indexer.build import build_index
+from indexer.index.build import build_index
 from indexer.search import Index
 
 

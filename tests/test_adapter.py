@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from corpus_slices import background_calls_march
-from indexer import adapter
-from indexer.corpus import read_corpus
-from indexer.embed import BASE_MODEL, DEFAULT_MODEL, Embedder, ModelUnavailable, model_folder, model_name
-from indexer.evaluate import Case, answer_documents, model_for, read_devset
+from indexer.embedding import adapter
+from indexer.ingest.corpus import read_corpus
+from indexer.embedding.embedder import BASE_MODEL, DEFAULT_MODEL, Embedder, ModelUnavailable, model_folder, model_name
+from indexer.evaluation.cases import Case, answer_documents, read_devset
+from indexer.evaluation.runs import model_for
 
 QUESTION = "Can you tell us what the administration is doing to bring down gas prices for American families?"
 

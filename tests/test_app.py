@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from corpus_slices import CHINA_CALL, SEED_FILES
-from indexer.build import build_index
+from indexer.index.build import build_index
 from indexer.search import Filters
 
 pytest_plugins = ["index_fixtures"]

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus_slices import REPO
-from indexer.corpus import read_corpus
+from indexer.ingest.corpus import read_corpus
 
 NASTY = REPO / "tests" / "data" / "nasty"
 
@@ -134,7 +134,7 @@ def test_a_50_mb_file_is_refused_before_it_is_read(tmp_path):
 HUNDRED_THOUSAND_TURNS = textwrap.dedent("""
     import re, sys
     from pathlib import Path
-    from indexer.corpus import read_corpus
+    from indexer.ingest.corpus import read_corpus
 
     path = Path(sys.argv[1])
     turns = "".join(f"Q\\u00a0\\u00a0 Question {i}?\\n\\nMS. PSAKI:  Answer {i}. We will see.\\n\\n" for i in range(50_000))

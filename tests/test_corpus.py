@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from corpus_slices import BRIEFINGS, CORPUS, REPO, SEED_COPY, SEEDS, UPCOMING_CALL
 from indexer.cli import main
-from indexer.corpus import read_corpus
-from indexer.model import Source
-from indexer.readers import read_document
+from indexer.ingest.corpus import read_corpus
+from indexer.records import Source
+from indexer.ingest.readers import read_document
 
 WHITEHOUSE_SEED = SEEDS / "2021-12-30-background-press-call-biden-putin.whitehouse.md"
 PRESIDENCY_SEED = SEEDS / "2022-02-12-background-press-call-biden-putin.presidency-project.txt"

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from corpus_slices import REPO, SEED_FILES, background_calls_march
-from indexer import store
-from indexer.build import build_index
+from indexer.index import layout
+from indexer.index.integrity import check_index
+from indexer.index.build import build_index
 from indexer.search import Index
 
 PHASES = ("reading", "embedding", "writing", "publishing")
@@ -32,7 +33,7 @@ NEW_FILES = [*SEED_FILES, *background_calls_march()[:4]]
 
 HARNESS = textwrap.dedent("""
     import json, os, signal, sys
-    from indexer.build import build_index
+    from indexer.index.build import build_index
 
     PHASE_STARTS = {"read_corpus": "reading", "encode": "embedding", "new_version_dir": "writing",
                     "publish": "publishing"}
@@ -108,7 +109,7 @@ def kill_and_verify(before_and_after, tmp_path, per_phase: int) -> list[dict]:
         shutil.copytree(pristine, index_dir, symlinks=True)
         killed = run_harness(call, index_dir)
         assert killed.returncode == -signal.SIGKILL, f"{phase} call {call}: {killed.stderr[-500:]}"
-        version, checks = store.check_index(index_dir)
+        version, checks = check_index(index_dir)
         assert not any(c.damaged for c in checks), f"{phase} call {call}: {checks}"
         now = answers(index_dir)
         assert now in (before, after), f"killed while {phase} (call {call}): answers are a mix"
@@ -151,7 +152,7 @@ def test_the_next_build_clears_what_a_killed_one_left(before_and_after, tmp_path
     assert run_harness(call, index_dir).returncode == -signal.SIGKILL
     report = build_index(NEW_FILES, index_dir, progress=False)
 
-    assert not list((index_dir / store.BUILDS).glob("*.partial"))
+    assert not list((index_dir / layout.BUILDS).glob("*.partial"))
     assert report.documents == len(NEW_FILES)
     assert answers(index_dir) == after
-    assert os.path.islink(index_dir / store.CURRENT)
+    assert os.path.islink(index_dir / layout.CURRENT)

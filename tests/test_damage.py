@@ -8,15 +8,15 @@ import pytest
 from click.testing import CliRunner
 
 from corpus_slices import SEED_FILES
-from indexer import store
-from indexer.build import build_index
+from indexer.index import layout
+from indexer.index.build import build_index
 from indexer.cli import main
 from indexer.errors import IndexCorrupt, IndexMismatch
 from indexer.search import Index
 
 pytest_plugins = ["index_fixtures"]
 
-FILES = (store.MANIFEST, store.DATABASE, store.VECTORS)
+FILES = (layout.MANIFEST, layout.DATABASE, layout.VECTORS)
 
 
 @pytest.fixture
@@ -60,20 +60,20 @@ def check(index_dir: Path):
 @pytest.mark.parametrize("name", FILES)
 @pytest.mark.parametrize("damage", DAMAGES, ids=str)
 def test_opening_a_damaged_file_names_it_and_the_rebuild_command(seeds_copy, name, damage):
-    target = store.current_version(seeds_copy) / name
+    target = layout.current_version(seeds_copy) / name
     DAMAGES[damage](target)
 
     with pytest.raises((IndexCorrupt, IndexMismatch)) as raised:
         Index.open(seeds_copy)
 
     message = str(raised.value)
-    assert str(target) in message or (name == store.MANIFEST and "format version" in message)
+    assert str(target) in message or (name == layout.MANIFEST and "format version" in message)
     assert f"python -m indexer build PATH... --index {seeds_copy}" in message
 
 
-@pytest.mark.parametrize("name", [store.DATABASE, store.VECTORS])
+@pytest.mark.parametrize("name", [layout.DATABASE, layout.VECTORS])
 def test_check_finds_the_damaged_file_and_exits_2(seeds_copy, name):
-    version = store.current_version(seeds_copy)
+    version = layout.current_version(seeds_copy)
     flip_byte(version / name, 0.5)
 
     result = check(seeds_copy)
@@ -89,7 +89,7 @@ def test_check_finds_the_damaged_file_and_exits_2(seeds_copy, name):
 
 
 def test_check_notices_an_edited_manifest(seeds_copy):
-    manifest_path = store.current_version(seeds_copy) / store.MANIFEST
+    manifest_path = layout.current_version(seeds_copy) / layout.MANIFEST
     manifest = json.loads(manifest_path.read_text())
     manifest["counts"]["passages"] += 1
     manifest_path.write_text(json.dumps(manifest))
@@ -101,16 +101,16 @@ def test_check_notices_an_edited_manifest(seeds_copy):
 
 
 def test_check_passes_a_whole_index(seeds_dir):
-    version = store.current_version(seeds_dir)
-    manifest = json.loads((version / store.MANIFEST).read_text())
+    version = layout.current_version(seeds_dir)
+    manifest = json.loads((version / layout.MANIFEST).read_text())
 
     result = check(seeds_dir)
 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        f"ok       {version / store.MANIFEST}: checksum ok",
-        f"ok       {version / store.DATABASE}: {manifest['files'][store.DATABASE]['bytes']} bytes, SHA-256 ok",
-        f"ok       {version / store.VECTORS}: {manifest['files'][store.VECTORS]['bytes']} bytes, SHA-256 ok",
+        f"ok       {version / layout.MANIFEST}: checksum ok",
+        f"ok       {version / layout.DATABASE}: {manifest['files'][layout.DATABASE]['bytes']} bytes, SHA-256 ok",
+        f"ok       {version / layout.VECTORS}: {manifest['files'][layout.VECTORS]['bytes']} bytes, SHA-256 ok",
         f"the index at {seeds_dir} is whole (version {version.name})",
     ]
 
@@ -124,7 +124,7 @@ def test_check_without_an_index_says_how_to_build_one(tmp_path):
 
 def test_a_damaged_index_is_rebuilt_from_scratch_not_reused(seeds_copy):
     """Vectors from a damaged version are never carried into the next one."""
-    flip_byte(store.current_version(seeds_copy) / store.DATABASE, 0.5)
+    flip_byte(layout.current_version(seeds_copy) / layout.DATABASE, 0.5)
 
     report = build_index(SEED_FILES, seeds_copy, progress=False)
 
@@ -133,7 +133,7 @@ def test_a_damaged_index_is_rebuilt_from_scratch_not_reused(seeds_copy):
 
 
 def test_an_index_from_before_checksums_still_opens_and_check_says_so(seeds_copy):
-    manifest_path = store.current_version(seeds_copy) / store.MANIFEST
+    manifest_path = layout.current_version(seeds_copy) / layout.MANIFEST
     manifest = json.loads(manifest_path.read_text())
     del manifest["files"], manifest["manifest_sha256"]
     manifest_path.write_text(json.dumps(manifest))
@@ -146,7 +146,7 @@ def test_an_index_from_before_checksums_still_opens_and_check_says_so(seeds_copy
 
 
 def test_a_manifest_that_lost_half_its_checksums_is_damaged(seeds_copy):
-    manifest_path = store.current_version(seeds_copy) / store.MANIFEST
+    manifest_path = layout.current_version(seeds_copy) / layout.MANIFEST
     manifest = json.loads(manifest_path.read_text())
     del manifest["files"]
     manifest_path.write_text(json.dumps(manifest))

@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 
 from corpus_slices import SEED_FILES, background_calls_march
-from indexer import encoders, store
-from indexer.build import build_index, embed_input
-from indexer.corpus import read_corpus
-from indexer.embed import BASE_MODEL, DEFAULT_MODEL, Embedder, model_folder
+from indexer.embedding import engines
+from indexer.index.layout import current_version
+from indexer.index.manifest import Manifest, read_manifest
+from indexer.index.build import build_index, embed_input
+from indexer.ingest.corpus import read_corpus
+from indexer.embedding.embedder import BASE_MODEL, DEFAULT_MODEL, Embedder, model_folder
 from indexer.search import Index
 
-ONNX_INT8 = f"onnx-int8-r{encoders.RECIPE}"
+ONNX_INT8 = f"onnx-int8-r{engines.RECIPE}"
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +73,16 @@ def test_the_default_encoder_is_onnx_int8_and_agrees_with_torch(sample, torch_ve
 def test_texts_are_batched_by_length_up_to_a_token_budget():
     lengths = [5, 100, 3, 60, 200, 3, 300]
 
-    batches = encoders.length_batches(lengths, tokens=256)
+    batches = engines.length_batches(lengths, tokens=256)
 
     # 4 texts padded to 60 tokens fit in 256; 100 and 200 need a batch each; 300 goes alone, over budget
     assert [b.tolist() for b in batches] == [[2, 5, 0, 3], [1], [4], [6]]
-    assert [b.tolist() for b in encoders.length_batches(lengths, tokens=256, size=3)] == [[2, 5, 0], [3, 1, 4], [6]]
+    assert [b.tolist() for b in engines.length_batches(lengths, tokens=256, size=3)] == [[2, 5, 0], [3, 1, 4], [6]]
     # padded to multiples of 4 (4, 4, 8, 60, ...): a batch never mixes two padded widths
-    assert [b.tolist() for b in encoders.length_batches(lengths, tokens=256, multiple=4)] == [[2, 5], [0], [3], [1],
+    assert [b.tolist() for b in engines.length_batches(lengths, tokens=256, multiple=4)] == [[2, 5], [0], [3], [1],
                                                                                              [4], [6]]
     # with a batch size too: at most 3 texts, still never two widths
-    assert [b.tolist() for b in encoders.length_batches([5, 6, 7, 8, 9, 9], tokens=256, size=3, multiple=4)] == [
+    assert [b.tolist() for b in engines.length_batches([5, 6, 7, 8, 9, 9], tokens=256, size=3, multiple=4)] == [
         [0, 1, 2], [3], [4, 5]]
 
 
@@ -96,12 +98,12 @@ def test_torch_is_chosen_with_podium_encoder(monkeypatch, sample, torch_vectors)
     monkeypatch.setenv("PODIUM_ENCODER", "torch")
     embedder = Embedder()
 
-    assert embedder.encoder == encoders.TORCH
+    assert embedder.encoder == engines.TORCH
     assert np.allclose(embedder.encode(sample[0][:20]), torch_vectors[0][:20], atol=1e-5)
 
 
 def test_an_unknown_encoder_name_is_a_clear_error(monkeypatch):
-    from indexer.embed import ModelUnavailable
+    from indexer.embedding.embedder import ModelUnavailable
 
     monkeypatch.setenv("PODIUM_ENCODER", "tensorrt")
     with pytest.raises(ModelUnavailable, match="unknown encoder 'tensorrt'; use torch, onnx-int8 or onnx-fp32"):
@@ -110,10 +112,10 @@ def test_an_unknown_encoder_name_is_a_clear_error(monkeypatch):
 
 def test_without_onnxruntime_the_default_falls_back_to_torch(monkeypatch, caplog):
     monkeypatch.delenv("PODIUM_ENCODER", raising=False)
-    monkeypatch.setattr(encoders, "onnx_unsupported_reason", lambda folder: "onnxruntime is not installed")
+    monkeypatch.setattr(engines, "onnx_unsupported_reason", lambda folder: "onnxruntime is not installed")
 
-    with caplog.at_level(logging.INFO, logger="indexer.encoders"):
-        assert Embedder().encoder == encoders.TORCH
+    with caplog.at_level(logging.INFO, logger="indexer.embedding.engines"):
+        assert Embedder().encoder == engines.TORCH
     assert "ONNX encoder unavailable (onnxruntime is not installed)" in caplog.text
 
 
@@ -122,10 +124,10 @@ def test_a_failed_onnx_build_falls_back_to_torch_with_a_warning(monkeypatch, cap
         raise OSError("No space left on device")
 
     monkeypatch.delenv("PODIUM_ENCODER", raising=False)
-    monkeypatch.setattr(encoders, "cached_model", fail)
+    monkeypatch.setattr(engines, "cached_model", fail)
 
-    with caplog.at_level(logging.WARNING, logger="indexer.encoders"):
-        assert Embedder().encoder == encoders.TORCH
+    with caplog.at_level(logging.WARNING, logger="indexer.embedding.engines"):
+        assert Embedder().encoder == engines.TORCH
     assert "could not build or load the ONNX encoder (OSError: No space left on device)" in caplog.text
 
 
@@ -134,12 +136,12 @@ def test_only_bert_sentence_transformers_folders_go_to_onnx(tmp_path):
 
     folder = tmp_path / "model"
     shutil.copytree(model_folder(BASE_MODEL), folder, ignore=shutil.ignore_patterns("*.safetensors"))
-    assert encoders.onnx_unsupported_reason(folder) is None
+    assert engines.onnx_unsupported_reason(folder) is None
     config = (folder / "config.json").read_text()
     (folder / "config.json").write_text(config.replace('"model_type": "bert"', '"model_type": "roberta"'))
 
-    assert encoders.onnx_unsupported_reason(folder) == "model type 'roberta' (the ONNX engine handles BERT)"
-    assert encoders.onnx_unsupported_reason(tmp_path).startswith("not a local sentence-transformers folder")
+    assert engines.onnx_unsupported_reason(folder) == "model type 'roberta' (the ONNX engine handles BERT)"
+    assert engines.onnx_unsupported_reason(tmp_path).startswith("not a local sentence-transformers folder")
 
 
 def test_an_index_never_mixes_vectors_of_two_encoders(monkeypatch, tmp_path):
@@ -150,26 +152,26 @@ def test_an_index_never_mixes_vectors_of_two_encoders(monkeypatch, tmp_path):
     monkeypatch.setenv("PODIUM_ENCODER", "torch")
     with_torch = build_index(SEED_FILES, index_dir, progress=False)
     again = build_index(SEED_FILES, index_dir, progress=False)
-    manifest = store.read_manifest(store.current_version(index_dir))
+    manifest = read_manifest(current_version(index_dir))
     monkeypatch.setenv("PODIUM_ENCODER", "onnx-int8")
     index = Index.open(index_dir)
 
     assert (first.encoder, first.embedded, first.reused) == (ONNX_INT8, 18, 0)
-    assert (with_torch.encoder, with_torch.embedded, with_torch.reused) == (encoders.TORCH, 18, 0)
-    assert (again.encoder, again.embedded, again.reused) == (encoders.TORCH, 0, 18)
-    assert (manifest["model"], manifest["encoder"]) == (DEFAULT_MODEL, encoders.TORCH)
+    assert (with_torch.encoder, with_torch.embedded, with_torch.reused) == (engines.TORCH, 18, 0)
+    assert (again.encoder, again.embedded, again.reused) == (engines.TORCH, 0, 18)
+    assert (manifest.model, manifest.encoder) == (DEFAULT_MODEL, engines.TORCH)
     # queries are embedded by the engine that built the index, whatever PODIUM_ENCODER says
-    assert index.embedder.encoder == encoders.TORCH
+    assert index.embedder.encoder == engines.TORCH
     assert index.search("nothing about you without you", k=1, mode="dense")[0].passage_id == (
         "2021-12-30-background-press-call-biden-putin#t1p5-8")
 
 
 def test_an_index_without_a_recorded_encoder_was_built_with_torch():
-    from indexer.build import _same_embedding
+    from indexer.index.build import _same_embedding
 
     torch_embedder = Embedder(encoder="torch")
-    torch_embedder._model = type("Loaded", (), {"name": encoders.TORCH})()  # no need to load it here
+    torch_embedder._model = type("Loaded", (), {"name": engines.TORCH})()  # no need to load it here
 
-    assert _same_embedding({"model": DEFAULT_MODEL}, torch_embedder)
-    assert not _same_embedding({"model": DEFAULT_MODEL, "encoder": ONNX_INT8}, torch_embedder)
-    assert not _same_embedding({"model": "all-MiniLM-L6-v2"}, torch_embedder)
+    assert _same_embedding(Manifest.from_dict({"model": DEFAULT_MODEL}), torch_embedder)
+    assert not _same_embedding(Manifest.from_dict({"model": DEFAULT_MODEL, "encoder": ONNX_INT8}), torch_embedder)
+    assert not _same_embedding(Manifest.from_dict({"model": "all-MiniLM-L6-v2"}), torch_embedder)

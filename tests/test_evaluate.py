@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from corpus_slices import BRIEFINGS
-from indexer import evaluate as ev
-from indexer.embed import BASE_MODEL, DEFAULT_MODEL
+from indexer.embedding.embedder import content_hash
+from indexer.errors import IndexCorrupt
+from indexer.evaluation import cases, metrics, runs
+from indexer.embedding.embedder import BASE_MODEL, DEFAULT_MODEL
 from indexer.search import Index
 
 CALLS = [
@@ -32,25 +34,25 @@ DEVSET = [
 
 
 def test_reciprocal_rank_counts_the_first_relevant_within_k():
-    assert ev.reciprocal_rank(["a", "b", "c"], {"b", "c"}) == 0.5
-    assert ev.reciprocal_rank(["a", "b", "c"], {"z"}) == 0.0
-    assert ev.reciprocal_rank([str(i) for i in range(20)], {"12"}, k=10) == 0.0
-    assert ev.reciprocal_rank([str(i) for i in range(20)], {"9"}, k=10) == 0.1
+    assert metrics.reciprocal_rank(["a", "b", "c"], {"b", "c"}) == 0.5
+    assert metrics.reciprocal_rank(["a", "b", "c"], {"z"}) == 0.0
+    assert metrics.reciprocal_rank([str(i) for i in range(20)], {"12"}, k=10) == 0.0
+    assert metrics.reciprocal_rank([str(i) for i in range(20)], {"9"}, k=10) == 0.1
 
 
 def test_recall_hit_and_ndcg_on_hand_made_rankings():
     ranking = ["a", "x", "b", "y"]
-    assert ev.recall(ranking, {"a", "b", "c", "d"}, 1) == 0.25
-    assert ev.recall(ranking, {"a", "b", "c", "d"}, 10) == 0.5
-    assert ev.hit(ranking, {"b"}, 1) == 0.0 and ev.hit(ranking, {"b"}, 3) == 1.0
+    assert metrics.recall(ranking, {"a", "b", "c", "d"}, 1) == 0.25
+    assert metrics.recall(ranking, {"a", "b", "c", "d"}, 10) == 0.5
+    assert metrics.hit(ranking, {"b"}, 1) == 0.0 and metrics.hit(ranking, {"b"}, 3) == 1.0
     # DCG = 1/log2(2) + 1/log2(4) = 1.5; ideal for 2 relevant = 1 + 1/log2(3)
-    assert ev.ndcg(ranking, {"a", "b"}) == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
-    assert ev.ndcg(["a", "b"], {"a", "b"}) == 1.0
-    assert ev.ndcg(["x"], set()) == 0.0
+    assert metrics.ndcg(ranking, {"a", "b"}) == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
+    assert metrics.ndcg(["a", "b"], {"a", "b"}) == 1.0
+    assert metrics.ndcg(["x"], set()) == 0.0
 
 
 def test_mean_metrics_averages_each_key():
-    assert ev.mean_metrics([{"mrr@10": 1.0}, {"mrr@10": 0.5}]) == {"mrr@10": 0.75}
+    assert metrics.mean_metrics([{"mrr@10": 1.0}, {"mrr@10": 0.5}]) == {"mrr@10": 0.75}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +62,8 @@ def eval_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("eval")
     devset = folder / "devset.jsonl"
     devset.write_text("\n".join(json.dumps(item) for item in DEVSET) + "\n")
-    first = ev.evaluate(CALLS, sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, progress=False)
-    second = ev.evaluate(CALLS, sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, progress=False)
+    first = runs.evaluate(CALLS, sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, progress=False)
+    second = runs.evaluate(CALLS, sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, progress=False)
     return Path(first["config"]["indexes"][BASE_MODEL]), first, second
 
 
@@ -93,7 +95,7 @@ def test_a_matching_index_is_reused_and_the_figures_repeat(eval_run):
 
 def test_dev_relevance_matches_the_quote_whitespace_normalized(eval_run):
     index = Index.open(eval_run[0])
-    found, missing = ev.dev_cases(index, DEVSET)
+    found, missing = cases.dev_cases(index, DEVSET)
     assert found.relevant == {f"{OIL_BAN}#t1p5-8"}
     assert (missing.relevant, missing.unmatched) == (set(), ["no passage says this"])
 
@@ -101,20 +103,20 @@ def test_dev_relevance_matches_the_quote_whitespace_normalized(eval_run):
 def test_questions_never_reach_either_retriever(eval_run):
     """The leave-out rule: keywords and vectors come from the passage text alone, never the question."""
     index = Index.open(eval_run[0])
-    ev.check_no_leakage(index)
+    runs.check_no_leakage(index)
     assert [row[1] for row in index.db.execute("PRAGMA table_info(passages_fts)")] == ["text"]
     rows = index.db.execute("SELECT text, content_hash, question FROM passages").fetchall()
     assert sum(question is not None for _, _, question in rows) == 37
-    assert all(ev.hashlib.sha1(text.encode()).hexdigest() == key for text, key, _ in rows)
-    index.manifest["passage_settings"] = {"max_words": 200, "embed_input": "question + passage text"}
-    with pytest.raises(ev.IndexCorrupt, match="questions left out"):
-        ev.check_no_leakage(index)
+    assert all(content_hash(text) == key for text, key, _ in rows)
+    index.manifest.passage_settings = {"max_words": 200, "embed_input": "question + passage text"}
+    with pytest.raises(IndexCorrupt, match="questions left out"):
+        runs.check_no_leakage(index)
 
 
 def test_sampling_is_fixed_by_the_seed_and_stays_in_the_slice(eval_run):
     index = Index.open(eval_run[0])
-    first = ev.sample_pairs(index, CALLS, 10, 3)
-    assert [c.query for c in first] == [c.query for c in ev.sample_pairs(index, CALLS, 10, 3)]
-    assert [c.query for c in first] != [c.query for c in ev.sample_pairs(index, CALLS, 10, 4)]
+    first = cases.sample_pairs(index, CALLS, 10, 3)
+    assert [c.query for c in first] == [c.query for c in cases.sample_pairs(index, CALLS, 10, 3)]
+    assert [c.query for c in first] != [c.query for c in cases.sample_pairs(index, CALLS, 10, 4)]
     assert all(pid.split("#")[0] in {p.stem for p in CALLS} for c in first for pid in c.relevant)
-    assert all(len(c.query.split()) >= ev.MIN_QUESTION_WORDS for c in first)
+    assert all(len(c.query.split()) >= cases.MIN_QUESTION_WORDS for c in first)

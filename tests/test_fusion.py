@@ -2,9 +2,9 @@
 
 import pytest
 
-from indexer.fusion import RRF_K, reciprocal_rank_fusion, score_fusion
-from indexer.rerank import DEFAULT_TUNING, PLAIN, Tuning
-from indexer.search import fuse
+from indexer.search.fusion import RRF_K, reciprocal_rank_fusion, score_fusion
+from indexer.search.ranking import DEFAULT_TUNING, PLAIN, Tuning
+from indexer.search.fusion import fuse
 
 
 def test_items_in_both_lists_win_and_scores_are_sums_of_reciprocal_ranks():

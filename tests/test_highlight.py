@@ -1,8 +1,9 @@
 """The query-time sentence splitter agrees with syntok (which cuts passages) on real briefings, and is exact."""
 
 from corpus_slices import CHINA_CALL, SEED_FILES
-from indexer import highlight, passages
-from indexer.corpus import read_corpus
+from indexer.ingest import passages
+from indexer.search import highlight
+from indexer.ingest.corpus import read_corpus
 
 
 def paragraphs() -> list[str]:
@@ -14,14 +15,14 @@ def test_abbreviations_and_initials_do_not_end_a_sentence():
     text = ("President Biden spoke with Mr. Putin today. He said the U.S. Government will act. "
             "\u201cWe will respond,\u201d he said. John F. Kennedy said so on Jan. 5 in St. Louis. Are they? Yes.")
 
-    assert highlight.split_sentences(text) == [
+    assert highlight.quick_sentences(text) == [
         "President Biden spoke with Mr. Putin today.", "He said the U.S. Government will act.",
         "\u201cWe will respond,\u201d he said.", "John F. Kennedy said so on Jan. 5 in St. Louis.", "Are they?", "Yes.",
     ]
 
 
 def test_it_agrees_with_syntok_on_real_passages_and_every_sentence_is_a_substring():
-    found = [(p, highlight.split_sentences(p), passages.split_sentences(p)) for p in paragraphs()]
+    found = [(p, highlight.quick_sentences(p), passages.syntok_sentences(p)) for p in paragraphs()]
     agree = sum(quick == careful for _, quick, careful in found) / len(found)
 
     assert len(found) > 40 and agree >= 0.95

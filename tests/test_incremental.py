@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from corpus_slices import CHINA_CALL, REPO, SEED_COPY, SEED_FILES, UPCOMING_CALL, background_calls_march
-from indexer import corpus as corpus_module
-from indexer import database, parsecache
-from indexer.build import build_index
-from indexer.corpus import read_corpus
+from indexer.index import rows
+from indexer.index.build import build_index
+from indexer.ingest import corpus as corpus_module
+from indexer.ingest import parse_cache
+from indexer.ingest.corpus import read_corpus
 from indexer.search import Index
 
 PRESIDENCY_SEED, WHITEHOUSE_SEED = SEED_FILES[1], SEED_FILES[0]
@@ -49,7 +50,7 @@ def vectors_of(index_dir: Path):
 def whole_writes(monkeypatch) -> list:
     """Records each database written whole rather than patched."""
     calls = []
-    write_whole = database._write_whole
+    write_whole = rows._write_whole
 
     def recording(version, *args):
         calls.append(version)
@@ -95,7 +96,7 @@ def test_a_change_to_most_passages_writes_the_database_whole(tmp_path, whole_wri
 
 
 def cached_read(paths, index_dir: Path):
-    cache = parsecache.ParseCache(index_dir / parsecache.FILE)
+    cache = parse_cache.ParseCache(index_dir / parse_cache.FILE)
     corpus = read_corpus(paths, progress=False, cache=cache)
     index_dir.mkdir(exist_ok=True)
     cache.save()
@@ -143,7 +144,7 @@ def test_a_rebuild_parses_only_the_files_that_changed(tmp_path, monkeypatch):
 def test_a_damaged_cache_is_parsed_again(tmp_path):
     paths = [*SEED_FILES, CHINA_CALL]
     expected, _ = cached_read(paths, tmp_path / "index")
-    cache_file = tmp_path / "index" / parsecache.FILE
+    cache_file = tmp_path / "index" / parse_cache.FILE
     db = sqlite3.connect(cache_file)
     with db:
         db.execute("UPDATE parsed SET entry = substr(entry, 1, 40) || zeroblob(20) || substr(entry, 61)")
@@ -158,13 +159,15 @@ def test_a_damaged_cache_is_parsed_again(tmp_path):
 
 def test_the_cache_is_keyed_by_every_module_that_parses():
     """A change to a module a parse runs through must start the cache afresh, so each is in the key."""
-    package = REPO / "indexer"
-    needed, frontier = set(), ["readers", "turns", "dedupe"]
+    ingest = REPO / "indexer" / "ingest"
+    needed, frontier = set(), [ingest / "readers.py", ingest / "turns.py", ingest / "dedupe.py"]
     while frontier:
         module = frontier.pop()
         needed.add(module)
-        tree = ast.parse((package / f"{module}.py").read_text())
-        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
-        frontier.extend(name for name in imported if name and name not in needed)
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level and node.module:
+                imported = module.parents[node.level - 1] / f"{node.module.replace('.', '/')}.py"
+                if imported not in needed:
+                    frontier.append(imported)
 
-    assert needed | {"corpus", "parsecache"} <= set(parsecache.PARSING_MODULES)
+    assert needed | {ingest / "corpus.py", ingest / "parse_cache.py"} <= set(parse_cache.PARSING_MODULES)

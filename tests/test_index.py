@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from corpus_slices import CHINA_CALL, REPO, SEED_FILES, background_calls_march
-from indexer import store
-from indexer.build import build_index
-from indexer.corpus import read_corpus
-from indexer.embed import DEFAULT_MODEL, content_hash
+from indexer.index import layout, publishing
+from indexer.index.schema import FORMAT_VERSION
+from indexer.index.vectors import load_vectors
+from indexer.index.build import build_index
+from indexer.ingest.corpus import read_corpus
+from indexer.embedding.embedder import DEFAULT_MODEL, content_hash
 from indexer.search import Index
 
 pytest_plugins = ["index_fixtures"]
@@ -54,7 +56,7 @@ def tables(db_path: Path) -> set[str]:
 
 
 def test_an_index_is_a_current_symlink_to_a_finished_version(seeds_dir):
-    link = seeds_dir / store.CURRENT
+    link = seeds_dir / layout.CURRENT
     version = link.resolve()
 
     assert link.is_symlink() and os.readlink(link) == f"builds/{version.name}"
@@ -68,7 +70,7 @@ def test_the_manifest_records_how_the_index_was_built(seeds_dir):
     corpus = read_corpus(SEED_FILES, progress=False)
     turns = sum(len(t) for t in corpus.turns.values())
 
-    assert manifest["format_version"] == store.FORMAT_VERSION == 1
+    assert manifest["format_version"] == FORMAT_VERSION == 1
     assert manifest["model"] == DEFAULT_MODEL and manifest["dimension"] == 384
     assert manifest["normalized"] is True and manifest["faiss_index"] == "IndexFlatIP"
     assert manifest["passage_settings"] == {"max_words": 200, "embed_input": "passage text"}
@@ -95,7 +97,7 @@ def test_the_database_holds_every_table_and_one_vector_per_passage(seeds_dir):
     assert migrations == [(1,)]
     assert ids == list(range(18))
     assert len(vector) == 384 * 4
-    assert store.load_vectors(version, 18).ntotal == 18
+    assert load_vectors(version, 18).ntotal == 18
 
 
 # Incremental rebuilds.
@@ -131,7 +133,7 @@ def test_rebuilds_embed_only_what_changed_and_forget_removed_files(tmp_path):
     assert index.db.execute("SELECT count(*) FROM turns WHERE doc_id = ?", (new_doc,)).fetchone()[0] == 0
     assert index.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 18
     assert index.vectors.ntotal == 18
-    assert new_doc not in index.manifest["doc_ids"]
+    assert new_doc not in index.manifest.doc_ids
     assert not any(r.doc_id == new_doc for r in index.search("what Xi said about Russia", k=18, per_doc=0))
     assert index.search("Xi Jinping", mode="keyword") == []
 
@@ -142,7 +144,7 @@ def test_the_replaced_version_is_kept_for_readers_and_older_ones_pruned(tmp_path
     versions = []
     for _ in range(3):
         build_index(SEED_FILES, "index", progress=False)
-        versions.append(store.current_version(Path("index")).name)
+        versions.append(layout.current_version(Path("index")).name)
 
     assert len(set(versions)) == 3
     assert {p.name for p in (tmp_path / "index" / "builds").iterdir()} == set(versions[1:])
@@ -175,7 +177,7 @@ def test_a_build_killed_while_embedding_leaves_the_old_index_answering(tmp_path)
     index_dir = tmp_path / "index"
     build_index(SEED_FILES, index_dir, progress=False)
     before = answers(index_dir)
-    version = store.current_version(index_dir)
+    version = layout.current_version(index_dir)
     log = tmp_path / "build.log"
     files = [*SEED_FILES, *background_calls_march()]
 
@@ -190,7 +192,7 @@ def test_a_build_killed_while_embedding_leaves_the_old_index_answering(tmp_path)
     os.kill(build.pid, signal.SIGKILL)
     assert build.wait() == -signal.SIGKILL
 
-    assert store.current_version(index_dir) == version
+    assert layout.current_version(index_dir) == version
     assert answers(index_dir) == before
     report = build_index([*SEED_FILES, CHINA_CALL], index_dir, progress=False)
     assert (report.documents, report.embedded) == (3, 13)
@@ -198,12 +200,12 @@ def test_a_build_killed_while_embedding_leaves_the_old_index_answering(tmp_path)
 
 KILL_BEFORE_VECTORS = textwrap.dedent("""
     import os, signal, sys
-    from indexer import build, store
+    from indexer.index import build
 
     def kill_myself(*args):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    store.write_vectors = kill_myself
+    build.write_vectors = kill_myself
     build.build_index(sys.argv[2:], sys.argv[1], progress=False)
 """)
 
@@ -213,7 +215,7 @@ def test_a_build_killed_half_written_leaves_the_old_index_and_is_cleaned_up(tmp_
     index_dir = tmp_path / "index"
     build_index(SEED_FILES, index_dir, progress=False)
     before = answers(index_dir)
-    version = store.current_version(index_dir)
+    version = layout.current_version(index_dir)
 
     killed = subprocess.run(
         [sys.executable, "-c", KILL_BEFORE_VECTORS, str(index_dir), *map(str, SEED_FILES)],
@@ -223,7 +225,7 @@ def test_a_build_killed_half_written_leaves_the_old_index_and_is_cleaned_up(tmp_
 
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert len(partials) == 1 and sorted(p.name for p in partials[0].iterdir()) == ["podium.sqlite"]
-    assert store.current_version(index_dir) == version
+    assert layout.current_version(index_dir) == version
     assert answers(index_dir) == before
 
     report = build_index(SEED_FILES, index_dir, progress=False)
@@ -235,8 +237,8 @@ def test_a_build_killed_half_written_leaves_the_old_index_and_is_cleaned_up(tmp_
 def test_a_second_build_is_refused_while_one_runs(tmp_path):
     """A build holding the lock makes a second one fail at once rather than interleave."""
     index_dir = tmp_path / "index"
-    with store.build_lock(index_dir):
-        with pytest.raises(store.IndexBusy, match="another build is running"):
+    with publishing.build_lock(index_dir):
+        with pytest.raises(publishing.IndexBusy, match="another build is running"):
             build_index(SEED_FILES, index_dir, progress=False)
     assert build_index(SEED_FILES, index_dir, progress=False).documents == 2
 

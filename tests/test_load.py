@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from corpus_slices import CHINA_CALL, REPO, SEED_FILES
-from indexer.build import build_index
+from indexer.index.build import build_index
 from indexer.search import Index
 
 QUESTIONS = ("What did the two presidents discuss on the phone?", "Xi Jinping and Russia")

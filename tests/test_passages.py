@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from corpus_slices import BRIEFINGS, CORPUS, SEEDS
-from indexer.model import Passage, Turn
-from indexer.passages import MAX_WORDS, make_passages, split_sentences
-from indexer.readers import read_document
-from indexer.turns import split_turns
+from indexer.records import Passage, Turn
+from indexer.ingest.passages import MAX_WORDS, make_passages, syntok_sentences
+from indexer.ingest.readers import read_document
+from indexer.ingest.turns import split_turns
 
 WHITEHOUSE_SEED = SEEDS / "2021-12-30-background-press-call-biden-putin.whitehouse.md"
 PRESIDENCY_SEED = SEEDS / "2022-02-12-background-press-call-biden-putin.presidency-project.txt"
@@ -182,7 +182,7 @@ def test_a_smaller_limit_cuts_more_but_never_inside_a_sentence():
 
     assert len(passages) == 30
     assert [(p.passage_id.split("#")[1], p.word_count) for p in too_long] == [("t4p2-2s0", 101), ("t8p0-0s1", 73)]
-    assert [len(split_sentences(p.text)) for p in too_long] == [1, 1]
+    assert [len(syntok_sentences(p.text)) for p in too_long] == [1, 1]
 
 
 # written statements

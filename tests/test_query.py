@@ -5,14 +5,14 @@ import sqlite3
 import pytest
 
 from indexer.errors import BadQuery
-from indexer.query import MAX_QUERY_CHARS, parse_query
+from indexer.search.query import MAX_QUERY_CHARS, parse_query
 
 USER_SYNTAX = ['what about NOT', '"unbalanced', "NEAR(", "a:b", "star*", "OR AND", "sanctions -Russia ^"]
 
 
 @pytest.fixture
 def fts():
-    """A tiny FTS5 table made the way store.py makes passages_fts (porter, unicode61)."""
+    """A tiny FTS5 table made the way indexer/index/schema.py makes passages_fts (porter, unicode61)."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE t USING fts5(text, tokenize='porter unicode61')")
     db.executemany("INSERT INTO t(rowid, text) VALUES (?, ?)", [

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from corpus_slices import BRIEFINGS, CORPUS, SEEDS
-from indexer.readers import read_document
-from indexer.turns import split_turns
+from indexer.ingest.readers import read_document
+from indexer.ingest.turns import split_turns
 
 WHITEHOUSE_SEED = SEEDS / "2021-12-30-background-press-call-biden-putin.whitehouse.md"
 PRESIDENCY_SEED = SEEDS / "2022-02-12-background-press-call-biden-putin.presidency-project.txt"

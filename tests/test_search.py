@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import pytest
 
-from indexer.embed import DEFAULT_MODEL
+from indexer.embedding.embedder import DEFAULT_MODEL
 from indexer.errors import BadQuery, IndexMismatch
 from indexer.search import Filters, Index, Result
 
@@ -316,7 +316,7 @@ def test_opening_with_another_model_is_refused(slice_dir):
 
 
 def test_the_default_model_is_accepted_by_name_and_the_plain_model_is_another(slice_dir):
-    assert Index.open(slice_dir, model="default").manifest["model"] == DEFAULT_MODEL
+    assert Index.open(slice_dir, model="default").manifest.model == DEFAULT_MODEL
     with pytest.raises(IndexMismatch, match="rebuild with"):
         Index.open(slice_dir, model="sentence-transformers/all-MiniLM-L6-v2")
 

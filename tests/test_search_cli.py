@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from corpus_slices import SEED_FILES
 from indexer.cli import main
-from indexer.embed import DEFAULT_MODEL
+from indexer.embedding.embedder import DEFAULT_MODEL
 
 pytest_plugins = ["index_fixtures"]
 

@@ -5,10 +5,10 @@ from functools import cache
 from pathlib import Path
 
 from corpus_slices import BRIEFINGS, CORPUS, SEEDS
-from indexer.model import Turn
-from indexer.readers import read_document
-from indexer.speakers import readable
-from indexer.turns import split_turns
+from indexer.records import Turn
+from indexer.ingest.readers import read_document
+from indexer.ingest.speakers import readable
+from indexer.ingest.turns import split_turns
 
 WHITEHOUSE_SEED = SEEDS / "2021-12-30-background-press-call-biden-putin.whitehouse.md"
 PRESIDENCY_SEED = SEEDS / "2022-02-12-background-press-call-biden-putin.presidency-project.txt"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.rerank import drop_repeats, is_non_answer, seeks_substance, with_document_evidence
-from indexer.understand import clean_question, read_hints, read_period, read_speakers
+from indexer.search.ranking import drop_repeats, is_non_answer, seeks_substance, with_document_evidence
+from indexer.search.question import clean_question, read_hints, read_period, read_speakers
 
 NAMES = ["Jen Psaki", "John Kirby", "Jake Sullivan", "Joe Biden", "Karine Jean-Pierre", "Anthony Fauci"]
 

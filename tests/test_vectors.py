@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from corpus_slices import slice_files
-from indexer import vectors as vector_index
-from indexer.build import build_index
+from indexer.index import vectors as vector_index
+from indexer.index.build import build_index
 from indexer.search import Filters, Index
 
 pytest_plugins = ["index_fixtures"]

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from indexer.vocabulary import Stemmer, Vocabulary
+from indexer.search.vocabulary import Stemmer, Vocabulary
 
 pytest_plugins = ["index_fixtures"]
 
@@ -18,14 +18,14 @@ def test_words_become_the_terms_fts5_stores():
 def test_every_word_of_a_real_passage_is_found_in_the_index_vocabulary(slice_index):
     text = slice_index.db.execute("SELECT text FROM passages WHERE id = 100").fetchone()[0]
     words = sorted(set(re.findall(r"\w+(?:['’]\w+)?", text)))
-    vocabulary = slice_index._vocabulary
+    vocabulary = slice_index._facts.vocabulary
 
     assert len(words) > 50
     assert all(count >= 1 for count in vocabulary.frequency(words))
 
 
 def test_frequencies_are_fts5_document_counts(slice_index):
-    vocabulary = slice_index._vocabulary
+    vocabulary = slice_index._facts.vocabulary
     words = ["president", "sanctions", "banks", "pump", "xylophone"]
 
     assert vocabulary.passages == 872

@@ -1,0 +1,181 @@
+"""Build an index from transcripts: read, embed what is new, write a version, swap it in.
+
+Incremental by content: a file unchanged since the last build is not parsed
+again (indexer/ingest/parse_cache.py), a passage whose text an earlier version already
+embedded (same model, same encoder) reuses that vector, so rebuilding over the
+same files embeds nothing, and the database is the previous version's copy
+with only the changed rows rewritten (indexer/index/rows.py). Atomic: the new
+version is written beside the old one and becomes current with one rename; a
+build that fails or is killed leaves the previous index as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..embedding.embedder import Embedder, content_hash
+from ..errors import IndexCorrupt, NoDocuments
+from ..ingest import parse_cache
+from ..ingest.corpus import Corpus, read_corpus
+from ..ingest.passages import MAX_WORDS
+from ..records import Passage
+from . import rows
+from .integrity import check_version
+from .layout import current_version
+from .manifest import Manifest, read_manifest
+from .publishing import build_lock, new_version_dir, publish
+from .schema import FORMAT_VERSION, connect_readonly
+from .vectors import settings_for, write_vectors
+
+
+@dataclass
+class BuildReport:
+    index_dir: str
+    version: str
+    model: str
+    encoder: str
+    documents: int
+    passages: int
+    documents_added: int
+    documents_kept: int
+    documents_removed: int
+    embedded: int
+    reused: int
+    failed: list[dict]
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"index {self.index_dir}: {self.documents} documents, {self.passages} passages "
+            f"(model {self.model})\n"
+            f"documents: {self.documents_added} added, {self.documents_kept} kept, "
+            f"{self.documents_removed} removed\n"
+            f"passages: {self.embedded} embedded, {self.reused} reused\n"
+            f"encoder: {self.encoder}\n"
+            f"{len(self.failed)} files failed; took {self.seconds:.1f} s"
+        )
+
+
+EMBED_INPUT = "passage text"
+
+
+def embed_input(passage: Passage) -> str:
+    """What the model sees for a passage (recorded in the manifest as EMBED_INPUT)."""
+    return passage.text
+
+
+def build_index(
+    paths: list[str | Path],
+    index_dir: str | Path,
+    model: str | None = None,
+    progress: bool = True,
+    max_words: int = MAX_WORDS,
+) -> BuildReport:
+    started = time.monotonic()
+    index_dir = Path(index_dir)
+    cache = parse_cache.ParseCache(index_dir / parse_cache.FILE)
+    corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache)
+    if not corpus.passages:
+        raise NoDocuments(
+            f"no transcript passages found in {', '.join(map(str, paths))} "
+            f"({corpus.files} files, {len(corpus.failed)} failed); point build at a folder of transcripts"
+        )
+    embedder = Embedder(model)
+    with build_lock(index_dir):
+        cache.save()
+        previous, previous_manifest = _previous_version(index_dir)
+        reusable = previous if _same_embedding(previous_manifest, embedder) else None
+        hashes = [content_hash(embed_input(p)) for p in corpus.passages]
+        vectors, embedded = _vectors(corpus, hashes, embedder, reusable, progress)
+        version = new_version_dir(index_dir)
+        rows.write(version, rows.rows_for(corpus, hashes), vectors, previous=reusable)
+        settings = settings_for(len(vectors))
+        write_vectors(version, vectors, settings)
+        old_docs = set(previous_manifest.doc_ids)
+        final = publish(index_dir, version, _manifest(corpus, embedder, vectors, paths, max_words, settings))
+    new_docs = {doc.doc_id for doc in corpus.documents}
+    return BuildReport(
+        index_dir=str(index_dir),
+        version=final.name,
+        model=embedder.name,
+        encoder=embedder.encoder,
+        documents=len(corpus.documents),
+        passages=len(corpus.passages),
+        documents_added=len(new_docs - old_docs),
+        documents_kept=len(new_docs & old_docs),
+        documents_removed=len(old_docs - new_docs),
+        embedded=embedded,
+        reused=len(corpus.passages) - embedded,
+        failed=[{"path": f.path, "error": f.error} for f in corpus.failed],
+        seconds=round(time.monotonic() - started, 1),
+    )
+
+
+def _previous_version(index_dir: Path) -> tuple[Path | None, Manifest]:
+    """The version to reuse vectors from; a damaged one is simply rebuilt from scratch."""
+    previous = current_version(index_dir)
+    if previous is None:
+        return None, Manifest()
+    try:
+        manifest = read_manifest(previous)
+        connect_readonly(previous).close()
+    except IndexCorrupt:
+        return None, Manifest()
+    if any(check.damaged for check in check_version(previous, manifest)):
+        return None, Manifest()
+    return previous, manifest
+
+
+def _same_embedding(manifest: Manifest, embedder: Embedder) -> bool:
+    """Whether vectors in a version with this manifest are what `embedder` would make."""
+    return manifest.model == embedder.name and manifest.encoder == embedder.encoder
+
+
+def _vectors(corpus: Corpus, hashes: list[str], embedder: Embedder, reusable: Path | None, progress: bool):
+    """One vector per passage (`hashes[i]` is passage i's content hash); returns (vectors, how many texts
+    had to be embedded)."""
+    texts = [embed_input(p) for p in corpus.passages]
+    known = rows.stored_embeddings(reusable, set(hashes))
+    missing = {}
+    for text, key in zip(texts, hashes):
+        if key not in known:
+            missing.setdefault(key, text)
+    if missing:
+        fresh = embedder.encode(list(missing.values()), progress=progress)
+        known.update(zip(missing.keys(), fresh))
+    dimension = len(next(iter(known.values())))
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    for row, key in enumerate(hashes):
+        vectors[row] = known[key]
+    return vectors, len(missing)
+
+
+def _manifest(corpus: Corpus, embedder: Embedder, vectors: np.ndarray, paths, max_words: int,
+              settings: dict) -> Manifest:
+    dates = sorted(d.date for d in corpus.documents if d.date)
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        model=embedder.name,
+        encoder=embedder.encoder,
+        dimension=int(vectors.shape[1]),
+        normalized=True,
+        metric="cosine (inner product of unit vectors)",
+        passage_settings={"max_words": max_words, "embed_input": EMBED_INPUT},
+        counts={
+            "documents": len(corpus.documents),
+            "turns": sum(len(t) for t in corpus.turns.values()),
+            "passages": len(corpus.passages),
+            "speakers": len({p.speaker for p in corpus.passages}),
+            "failed_files": len(corpus.failed),
+        },
+        date_range=[dates[0], dates[-1]] if dates else None,
+        sources=[str(p) for p in paths],
+        doc_ids=sorted(doc.doc_id for doc in corpus.documents),
+        built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **settings,
+    )

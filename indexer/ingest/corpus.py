@@ -1,0 +1,153 @@
+"""Read files and folders into documents, turns and passages, and report what was found."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..errors import InputPathMissing, UnreadableFile
+from ..records import Document, Passage, Turn
+from .dedupe import Duplicate, merge_duplicates, signature
+from .parse_cache import ParseCache, Parsed
+from .passages import MAX_WORDS, make_passages, prompting_questions
+from .readers import MAX_FILE_BYTES, read_document
+from .speakers import name_from_other_documents
+from .turns import split_turns
+
+_SKIPPED_NAMES = ("readme", "license", "changelog")
+
+
+@dataclass
+class Failure:
+    path: str
+    error: str
+
+
+@dataclass
+class Corpus:
+    files: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    turns: dict[str, list[Turn]] = field(default_factory=dict)
+    passages: list[Passage] = field(default_factory=list)
+
+    def report(self) -> dict:
+        """The `inspect --json` summary."""
+        all_turns = [turn for turns in self.turns.values() for turn in turns]
+        officials = Counter(turn.speaker for turn in all_turns if turn.role == "official")
+        return {
+            "files": self.files,
+            "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "documents": len(self.documents),
+            "documents_without_text": [doc.doc_id for doc in self.documents if not doc.paragraphs],
+            "duplicates": [
+                {"kept": d.kept, "dropped": d.dropped, "similarity": d.similarity} for d in self.duplicates
+            ],
+            "turns": len(all_turns),
+            "roles": dict(Counter(turn.role for turn in all_turns).most_common()),
+            "passages": len(self.passages),
+            "qa_pairs": sum(self._qa_pairs(turns) for turns in self.turns.values()),
+            "non_official_passages": sum(p.role != "official" for p in self.passages),
+            "kinds": dict(Counter(doc.kind for doc in self.documents).most_common()),
+            "speakers": [{"name": n, "turns": c} for n, c in officials.most_common(20)],
+        }
+
+    @staticmethod
+    def _qa_pairs(turns: list[Turn]) -> int:
+        return sum(role == "reporter" for _, role in prompting_questions(turns).values())
+
+
+def collect_files(paths: list[str | Path]) -> list[Path]:
+    """Every file named, and every file under every folder named (README/LICENSE and hidden files aside)."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputPathMissing(f"{path}: no such file or folder; check the path and try again")
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p, path)))
+        else:
+            files.append(path)
+    return files
+
+
+def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: bool = True,
+                cache: ParseCache | None = None) -> Corpus:
+    """Every file's document, turns and passages; files `cache` holds unchanged are not parsed again."""
+    files = collect_files(paths)
+    corpus = Corpus(files=len(files))
+    documents, signatures = [], {}
+    for path in tqdm(files, desc="reading", unit="file", disable=not progress):
+        try:
+            doc, turns, doc_signature = _parsed(path, cache)
+        except UnreadableFile as exc:
+            corpus.failed.append(Failure(str(path), str(exc)))
+            continue
+        if doc.doc_id in corpus.turns:
+            _rename(doc, turns)
+        corpus.turns[doc.doc_id] = turns
+        signatures[doc.doc_id] = doc_signature
+        documents.append(doc)
+    corpus.documents, corpus.duplicates = merge_duplicates(documents, signatures)
+    for duplicate in corpus.duplicates:
+        for doc_id in duplicate.dropped:
+            del corpus.turns[doc_id]
+    name_from_other_documents([turn for turns in corpus.turns.values() for turn in turns])
+    for doc in tqdm(corpus.documents, desc="passages", unit="doc", disable=not progress):
+        corpus.passages.extend(make_passages(corpus.turns[doc.doc_id], max_words))
+    return corpus
+
+
+def _parsed(path: Path, cache: ParseCache | None) -> Parsed:
+    """One file's document, turns and signature: from the cache if it holds them, else parsed (and cached)."""
+    key = _cache_key(path, cache)
+    parsed = cache.get(path, key) if key else None
+    if parsed is None:
+        doc, turns = _read_one(path)
+        parsed = doc, turns, signature(doc)
+        if key:
+            cache.put(path, key, parsed)
+    return parsed
+
+
+def _cache_key(path: Path, cache: ParseCache | None) -> str | None:
+    """None without a cache, or for a file that cannot be read whole (parsing it says why)."""
+    if cache is None:
+        return None
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return cache.key(path, path.read_bytes())
+    except OSError:
+        return None
+
+
+def _read_one(path: Path) -> tuple[Document, list[Turn]]:
+    """One file's document and turns; a parser bug on odd input fails that file, not the whole run."""
+    try:
+        doc = read_document(path)
+        return doc, split_turns(doc)
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported per file, with the reason
+        raise UnreadableFile(f"could not be parsed ({type(exc).__name__}: {str(exc)[:100]}); "
+                             "please report this file as a Podium bug") from exc
+
+
+def _rename(doc: Document, turns: list[Turn]) -> None:
+    """A second document with a taken id gets a suffix from its text, in its turns too."""
+    doc.doc_id += "-" + hashlib.sha1(" ".join(doc.paragraphs).encode()).hexdigest()[:8]
+    for turn in turns:
+        turn.doc_id = doc.doc_id
+
+
+def _wanted(path: Path, root: Path) -> bool:
+    parts = path.relative_to(root).parts
+    if any(part.startswith(".") for part in parts):
+        return False
+    return not path.name.lower().startswith(_SKIPPED_NAMES)

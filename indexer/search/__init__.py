@@ -1,0 +1,14 @@
+"""Searching an index: `Index.open(path).search(question, k, filters=Filters(...))` returns `Result`s.
+
+The stage's modules, in the order a search runs them: query and question
+(the question as terms, and the period or speakers it names), filters,
+vocabulary and retrieval (BM25 and dense), fusion, ranking, highlight and
+results; export writes results as CSV or JSON; facts holds what an open index
+keeps in memory.
+"""
+
+from .filters import Filters
+from .index import DEFAULT_INDEX, MODES, Index, current_version_name, default_index_dir
+from .results import Result
+
+__all__ = ["DEFAULT_INDEX", "MODES", "Filters", "Index", "Result", "current_version_name", "default_index_dir"]

@@ -1,0 +1,28 @@
+"""Search results as CSV and JSON, the same for the CLI and the web page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import fields
+
+from .results import Result
+
+FIELDS = [f.name for f in fields(Result)]
+
+
+def results_payload(question: str, results: list[Result]) -> dict:
+    return {"query": question, "results": [r.to_dict() for r in results]}
+
+
+def results_json(question: str, results: list[Result], indent: int | None = 2) -> str:
+    return json.dumps(results_payload(question, results), ensure_ascii=False, indent=indent)
+
+
+def results_csv(results: list[Result]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS)
+    writer.writeheader()
+    writer.writerows(r.to_dict() for r in results)
+    return buffer.getvalue()

@@ -1,0 +1,91 @@
+"""The two ways an open index keeps what it has read: facts of the version, and small bounded caches.
+
+A version never changes, so its facts (speakers, kinds, dates, the id maps
+the ranking needs) are read once, on first use (`Facts`). What depends on the
+question (its vector, the ids a filter allows) is kept in a `BoundedCache`,
+emptied when full.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import cached_property
+
+import numpy as np
+
+from .vocabulary import Vocabulary
+
+
+class Facts:
+    """What one version holds, each read on first use (the app asks for them on every page run)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    @cached_property
+    def speakers(self) -> list[tuple[str, int]]:
+        return self._counts("speaker")
+
+    @cached_property
+    def speaker_names(self) -> list[str]:
+        return [name for name, _ in self.speakers]
+
+    @cached_property
+    def kinds(self) -> list[tuple[str, int]]:
+        return self._counts("kind")
+
+    @cached_property
+    def roles(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT DISTINCT role FROM passages ORDER BY role")]
+
+    @cached_property
+    def date_range(self) -> tuple[str | None, str | None]:
+        return tuple(self.db.execute("SELECT min(date), max(date) FROM passages").fetchone())
+
+    @cached_property
+    def passage_ids(self) -> list[str]:
+        """Row (passages.id) -> passage_id."""
+        return [row[0] for row in self.db.execute("SELECT passage_id FROM passages ORDER BY id")]
+
+    @cached_property
+    def document_of(self) -> np.ndarray:
+        """Row -> a number for its document, to cap results per document without a query."""
+        numbers: dict[str, int] = {}
+        rows = self.db.execute("SELECT doc_id FROM passages ORDER BY id")
+        return np.array([numbers.setdefault(row[0], len(numbers)) for row in rows], dtype=np.int32)
+
+    @cached_property
+    def months(self) -> list[str | None]:
+        """Row -> YYYY-MM of its date, for the timeline."""
+        return [row[0][:7] if row[0] else None for row in self.db.execute("SELECT date FROM passages ORDER BY id")]
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary.of_index(self.db)
+
+    def _counts(self, column: str) -> list[tuple[str, int]]:
+        """(value, passages) for each value of `column`, most passages first."""
+        return [tuple(r) for r in self.db.execute(
+            f"SELECT {column}, count(*) c FROM passages GROUP BY {column} ORDER BY c DESC, {column}")]
+
+
+class BoundedCache:
+    """Values by key, at most `size` of them (emptied when full). Threads share it, so `get` returns
+    the value it computed from a local, never read back from the cache."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values: dict = {}
+
+    def get(self, key, compute):
+        """The value kept under `key`, else `compute()`, kept."""
+        value = self._values.get(key)
+        if value is None:
+            value = compute()
+            if len(self._values) >= self.size:
+                self._values.clear()
+            self._values[key] = value
+        return value
+
+    def clear(self) -> None:
+        self._values.clear()

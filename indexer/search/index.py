@@ -1,0 +1,203 @@
+"""`Index`: one version of an index, opened for searching; the API the CLI, the app and the eval use.
+
+A search reads the question (query.py, question.py), turns the filters into
+SQL (filters.py), retrieves and fuses (retrieval.py, fusion.py), re-ranks and
+caps per document (ranking.py) and builds results (results.py); this class
+only wires them together.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from ..embedding.embedder import Embedder, model_name, shared_embedder
+from ..errors import BadQuery, IndexMismatch
+from ..index import layout, opening, schema
+from ..index.manifest import Manifest
+from . import ranking, results
+from .facts import BoundedCache, Facts
+from .filters import Filters, filter_sql, match_speakers
+from .query import Query, parse_query
+from .question import Hints, parse_question, read_hints
+from .retrieval import Retriever, embedding_pool
+
+DEFAULT_INDEX = Path("data/index")
+MODES = ("hybrid", "dense", "keyword")
+_MIN_CANDIDATES, _GROWTH, _MAX_ROUNDS = 100, 4, 4
+_VECTOR_CACHE = 2048  # question vectors kept (1.5 MB), as the eval asks each question several ways
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("PODIUM_INDEX") or DEFAULT_INDEX)
+
+
+def current_version_name(path: str | Path) -> str | None:
+    """The name of the version an index directory serves now (None if it has none): cheap, one readlink."""
+    version = layout.current_version(Path(path))
+    return version.name if version else None
+
+
+def _damage_reported(method):
+    """For methods that read the database: a damaged page met mid-query is an IndexCorrupt error."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with schema.damage_reported(self.version):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+@dataclass
+class Index:
+    """One version of an index, opened for searching.
+
+    Its one read-only SQLite connection serves every thread (this SQLite is
+    serialized, `sqlite3.threadsafety == 3`), so a version a later build prunes
+    stays readable through the open file for as long as the Index lives.
+    """
+
+    path: Path
+    version: Path
+    manifest: Manifest
+    vectors: faiss.Index = field(repr=False)
+    db: sqlite3.Connection = field(repr=False)
+
+    def __post_init__(self):
+        self._facts = Facts(self.db)
+        self._retriever = Retriever(self.db, self.vectors, self.manifest.vector_settings)
+        self._question_vectors = BoundedCache(_VECTOR_CACHE)
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, model: str | None = None) -> Index:
+        """Open the current version of the index at `path` (default: $PODIUM_INDEX or data/index).
+
+        `model`, if given, must be the one the index was built with.
+        """
+        path = Path(path) if path else default_index_dir()
+        version, manifest, db, vectors = opening.open_current(path)
+        if model and model_name(model) != manifest.model:
+            raise IndexMismatch(
+                f"the index at {path} was built with model {manifest.model!r}, not {model!r}; "
+                f"search without --model, or rebuild with: python -m indexer build PATH... "
+                f"--index {path} --model {model}"
+            )
+        return cls(path, version, manifest, vectors, db)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The model and engine that built the index."""
+        return shared_embedder(self.manifest.model, self.manifest.encoder)
+
+    @_damage_reported
+    def search(self, question: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
+               per_doc: int | None = 2, tuning: ranking.Tuning | None = None) -> list[results.Result]:
+        """The best k passages for `question`; `tuning` (default DEFAULT_TUNING) picks the ranking's levers."""
+        query, chosen = self._choose(question, k, filters, mode, per_doc, tuning)
+        return results.results_for(self.db, chosen, query)
+
+    @_damage_reported
+    def rank(self, question: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
+             per_doc: int | None = 2, tuning: ranking.Tuning | None = None) -> list[tuple[str, float]]:
+        """(passage_id, score) of what `search` would return, without building results (for the eval)."""
+        _, chosen = self._choose(question, k, filters, mode, per_doc, tuning)
+        return [(self._facts.passage_ids[i], score) for i, score in chosen]
+
+    def _choose(self, question, k, filters, mode, per_doc, tuning) -> tuple[Query, list[tuple[int, float]]]:
+        """The query, and the best k (id, score): candidates are fetched wider until k survive the cuts."""
+        if mode not in MODES:
+            raise BadQuery(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
+        if k < 1:
+            raise BadQuery("k must be at least 1")
+        tuning = ranking.DEFAULT_TUNING if tuning is None else tuning
+        query = parse_question(question, clean=tuning.clean_query)
+        where = filter_sql(filters or Filters(), self._facts)
+        allowed = self._retriever.allowed_ids(where, query)
+        if allowed is not None and len(allowed) == 0:
+            return query, []
+        vector = embedding_pool().submit(self._question_vector, query.text) if mode != "keyword" else None
+        searched = replace(query, terms=self._facts.vocabulary.telling(query.terms)) if mode != "dense" else query
+        hints = read_hints(question, self._facts.speaker_names) if tuning.hint_weight else Hints()
+        wanted = max(_MIN_CANDIDATES, 10 * k)
+        for _ in range(_MAX_ROUNDS):
+            ranked, exhausted = self._retriever.ranked(searched, where, vector, allowed, mode, wanted, tuning,
+                                                       hints, self._facts.document_of)
+            ranked = ranking.rerank(ranked, question, tuning, self._texts)
+            chosen = ranking.cap_per_document(ranked, k, per_doc, self._facts.document_of)
+            if len(chosen) >= k or exhausted:
+                break
+            wanted *= _GROWTH
+        return query, chosen
+
+    def _question_vector(self, text: str) -> np.ndarray:
+        return self._question_vectors.get(text, lambda: self.embedder.encode_query(text))
+
+    def _texts(self, ids: list[int]) -> dict[int, str]:
+        return dict(self.db.execute(f"SELECT id, text FROM passages WHERE id IN ({','.join('?' * len(ids))})",
+                                    ids).fetchall())
+
+    @_damage_reported
+    def speakers(self) -> list[tuple[str, int]]:
+        return self._facts.speakers
+
+    @_damage_reported
+    def kinds(self) -> list[tuple[str, int]]:
+        return self._facts.kinds
+
+    @_damage_reported
+    def roles(self) -> list[str]:
+        return self._facts.roles
+
+    @_damage_reported
+    def date_range(self) -> tuple[str | None, str | None]:
+        return self._facts.date_range
+
+    @_damage_reported
+    def match_speakers(self, wanted: tuple[str, ...]) -> list[str]:
+        """Display names for the requested speakers: a full name or a surname, any case."""
+        return match_speakers(wanted, self._facts.speaker_names)
+
+    @_damage_reported
+    def context(self, passage_id: str, before: int = 2, after: int = 2) -> list[dict]:
+        """The turns around a passage's turn, for showing the exchange it belongs to."""
+        return results.context(self.db, passage_id, before, after)
+
+    @_damage_reported
+    def stats(self) -> dict:
+        first, last = self.date_range()
+        speakers = self.speakers()
+        return {
+            "index": str(self.path), "version": self.version.name,
+            "documents": self.db.execute("SELECT count(*) FROM documents").fetchone()[0],
+            "passages": self.vectors.ntotal, "speakers": len(speakers),
+            "top_speakers": [{"name": n, "passages": c} for n, c in speakers[:10]],
+            "kinds": dict(self.kinds()), "date_range": [first, last],
+            "model": self.manifest.model, "encoder": self.manifest.encoder,
+            "dimension": self.manifest.dimension, "built_at": self.manifest.built_at,
+            "size_bytes": layout.directory_size(self.version),
+        }
+
+    @_damage_reported
+    def match_count(self, question: str, filters: Filters | None = None) -> int:
+        """How many passages within the filters contain any of the question's words (all its phrases)."""
+        return self._retriever.match_count(parse_query(question), filter_sql(filters or Filters(), self._facts))
+
+    @_damage_reported
+    def timeline(self, question: str, filters: Filters | None = None, top: int = 200) -> list[tuple[str, int]]:
+        """(YYYY-MM, count) of the `top` most relevant passages: when a topic was talked about.
+
+        Ranks without building results: only the dates are needed, not 200 texts and highlights."""
+        _, chosen = self._choose(question, top, filters, "hybrid", None, None)
+        months = Counter(self._facts.months[i] for i, _ in chosen if self._facts.months[i])
+        return sorted(months.items())
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,140 @@
+"""Read a question before searching: drop a reporter's pleasantries, find a period or a speaker it names.
+
+`clean_question` turns "Thanks, Jen. Two questions. On Ukraine: ..." into
+"On Ukraine: ...". `read_hints` finds "in early March 2022" (a date range)
+and "Kirby said" (a speaker); the search uses them as a soft boost, never as
+a hard filter.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..errors import BadQuery
+from .query import Query, parse_query
+
+_NAME = r"[A-Z][\w'’.-]*"
+_GREETING = (
+    r"thanks|thank you|hi|hello|hey|good (?:morning|afternoon|evening)|yes|yeah|sure|okay|ok|so|and|great|"
+    r"all right|alright|sorry|follow[- ]up|just a follow[- ]up|(?:mr\.|ms\.|madam) \w+|can you hear me|"
+    r"(?:thanks|thank you)(?: so much| very much)? for (?:doing this|taking (?:my|the|our) questions?|this)"
+)
+_PLEASANTRY = re.compile(
+    rf"^(?:and )?(?:{_GREETING})(?:,? (?:so much|very much|again|all|everyone|sir|ma'am|{_NAME}))?(?: {_NAME})?[.!,:;?]?$",
+    re.IGNORECASE,
+)
+_ANNOUNCE = re.compile(
+    r"^(?:i (?:have|had|wanted to ask|want to ask|just wanted to ask|'ve got|’ve got)|just|i've got|(?:a|two|three|"
+    r"a couple|a few)\b).{0,40}\b(?:questions?|things?|topics?|follow[- ]ups?)\b[^.?!]{0,40}[.:!]?$",
+    re.IGNORECASE,
+)
+_NOISE = re.compile(r"\((?:laughter|inaudible|cross-?talk|applause)\.?\)|--+|—", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.?!:])\s+|(?<=\w),\s+(?=(?:and )?(?:thanks|thank you|hi|hello)\b)", re.IGNORECASE)
+
+
+def parse_question(question: str, clean: bool) -> Query:
+    """The question as search terms (indexer/search/query.py), without a reporter's pleasantries if `clean`."""
+    if clean:
+        try:
+            return parse_query(clean_question(question))
+        except BadQuery:
+            pass
+    return parse_query(question)
+
+
+def clean_question(text: str) -> str:
+    """The question without greetings, thanks and "two questions" announcements; the text itself if nothing is left."""
+    text = _NOISE.sub(" ", text)
+    kept = [s for s in _SENTENCE.split(text.strip()) if s and not _filler(s)]
+    cleaned = " ".join(kept).strip()
+    return cleaned if re.search(r"\w", cleaned) else text.strip()
+
+
+def _filler(sentence: str) -> bool:
+    sentence = sentence.strip()
+    return bool(_PLEASANTRY.match(sentence) or _ANNOUNCE.match(sentence))
+
+
+# ---- hints: a period, a speaker
+
+
+@dataclass(frozen=True)
+class Hints:
+    since: str | None = None
+    until: str | None = None
+    speakers: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.speakers)
+
+
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
+_MONTH_WORD = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_PART = r"(?P<part>early|mid|middle of|late|end of|the end of|beginning of|the beginning of|start of|the start of)"
+_MONTH_YEAR = re.compile(
+    rf"\b(?:{_PART}[ -])?(?P<month>{_MONTH_WORD})\.?(?: (?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?)?(?: of)? (?P<year>20\d\d)\b",
+    re.IGNORECASE,
+)
+_SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11)}
+_SEASON_YEAR = re.compile(r"\b(?P<season>spring|summer|fall|autumn)(?: of)? (?P<year>20\d\d)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(20[12]\d)\b")
+_SAYING = r"(?:say|said|says|tell|told|respond|responded|explain|explained|announce|announced|justify|justified|warn|warned|describe|described)"
+
+
+def read_period(text: str) -> tuple[str | None, str | None]:
+    """(since, until) ISO dates for the first period the question names, or (None, None)."""
+    if match := _MONTH_YEAR.search(text):
+        return _month_range(match)
+    if match := _SEASON_YEAR.search(text):
+        first, last = _SEASONS[match["season"].lower()]
+        year = int(match["year"])
+        return dt.date(year, first, 1).isoformat(), _month_end(year, last).isoformat()
+    if match := _YEAR.search(text):
+        return f"{match[1]}-01-01", f"{match[1]}-12-31"
+    return None, None
+
+
+def _month_range(match: re.Match) -> tuple[str, str]:
+    year, month = int(match["year"]), _MONTHS[match["month"].lower()]
+    end = _month_end(year, month)
+    if match["day"] and 1 <= int(match["day"]) <= end.day:
+        day = dt.date(year, month, int(match["day"]))
+        return (day - dt.timedelta(days=2)).isoformat(), (day + dt.timedelta(days=2)).isoformat()
+    part = (match["part"] or "").lower().removeprefix("the ")
+    first = dt.date(year, month, 1)
+    if part in ("early", "beginning of", "start of"):
+        return first.isoformat(), dt.date(year, month, 12).isoformat()
+    if part in ("mid", "middle of"):
+        return dt.date(year, month, 8).isoformat(), dt.date(year, month, 23).isoformat()
+    if part in ("late", "end of"):
+        return dt.date(year, month, 18).isoformat(), (end + dt.timedelta(days=3)).isoformat()
+    return first.isoformat(), end.isoformat()
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def read_speakers(text: str, names: Iterable[str]) -> tuple[str, ...]:
+    """Speakers the question names as saying something: "Jen Psaki", "did Kirby say", "Sullivan justify"."""
+    found = []
+    for name in names:
+        parts = name.split()
+        if len(parts) < 2 or parts[-1] not in text:  # both patterns need the surname as written
+            continue
+        full = re.escape(name)
+        surname = re.escape(parts[-1])
+        saying = rf"\b{surname}\b(?:'s)?\s+(?:\w+\s+){{0,1}}{_SAYING}\b|\bdid (?:(?:dr|mr|ms|mrs)\.? )?{surname}\b"
+        if re.search(rf"\b{full}\b", text) or re.search(saying, text):
+            found.append(name)
+    return tuple(found)
+
+
+def read_hints(text: str, names: Iterable[str]) -> Hints:
+    since, until = read_period(text)
+    return Hints(since=since, until=until, speakers=read_speakers(text, names))

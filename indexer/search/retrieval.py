@@ -1,0 +1,144 @@
+"""The two retrievers, among the passages the filters allow: BM25 over FTS5, and dense search in FAISS.
+
+Filters are applied before the cut: the allowed passages are selected in
+SQLite and both retrievers search only among them, so a narrow filter still
+returns k results when k exist. BM25 searches only the question's rarer
+words (indexer/search/vocabulary.py). A hybrid search runs both and fuses
+them, with the lists a period or speaker the question names adds
+(indexer/search/question.py, indexer/search/fusion.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import faiss
+import numpy as np
+
+from ..index import vectors as vector_index
+from .facts import BoundedCache
+from .fusion import fuse
+from .query import Query
+from .question import Hints
+from .ranking import Tuning, with_document_evidence
+
+_FILTER_CACHE = 32
+_BM25 = "SELECT rowid, bm25(passages_fts) AS s FROM passages_fts WHERE passages_fts MATCH ?"
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+class Retriever:
+    """BM25 and dense search over one open version."""
+
+    def __init__(self, db: sqlite3.Connection, vectors: faiss.Index, settings: dict):
+        self.db, self.vectors, self.settings = db, vectors, settings
+        self._filtered = BoundedCache(_FILTER_CACHE)
+
+    def ranked(self, query: Query, where: tuple[str, list], vector: Future | None, allowed, mode: str,
+               wanted: int, tuning: Tuning, hints: Hints, document_of: np.ndarray):
+        """(id, score) best first, and whether every allowed passage was already considered. BM25 runs
+        while another thread embeds the question (both release the GIL), so on two cores a hybrid
+        query waits for the slower of the two, not their sum."""
+        keyword = self.keyword(query, where, allowed, wanted) if mode != "dense" else []
+        vector = vector.result() if vector is not None else None
+        dense = self.dense(vector, allowed, wanted) if vector is not None else []
+        exhausted = len(dense) < wanted and len(keyword) < wanted
+        if mode == "dense" and not hints:
+            return dense, len(dense) < wanted
+        if mode == "keyword" and not hints:
+            return keyword, len(keyword) < wanted
+        scored = {"dense": dense, "keyword": keyword}
+        weights = {"dense": tuning.dense_weight, "keyword": tuning.keyword_weight}
+        for name, hint_where in _hint_filters(where, hints):
+            hint_allowed = self.allowed_ids(hint_where, query)
+            if mode != "keyword":
+                scored[f"dense {name}"] = self.dense(vector, hint_allowed, wanted)
+                weights[f"dense {name}"] = tuning.dense_weight * tuning.hint_weight
+            if mode != "dense":
+                scored[f"keyword {name}"] = self.keyword(query, hint_where, hint_allowed, wanted)
+                weights[f"keyword {name}"] = tuning.keyword_weight * tuning.hint_weight
+        fused = fuse(scored, weights, tuning)
+        if tuning.document_weight:
+            fused = with_document_evidence(fused, document_of, tuning.document_weight)
+        return fused, exhausted
+
+    def dense(self, vector: np.ndarray, allowed: np.ndarray | None, wanted: int) -> list[tuple[int, float]]:
+        return vector_index.search(self.vectors, self.settings, vector, wanted, allowed)
+
+    def keyword(self, query: Query, where: tuple[str, list], allowed: np.ndarray | None,
+                wanted: int) -> list[tuple[int, float]]:
+        """BM25 among the allowed passages. When they are one run of ids (a date filter: ids follow the
+        documents' dates) FTS5 itself keeps to that range, without the join to the passages: a year of
+        the press briefings took 5 ms instead of 28."""
+        expression = query.fts_expression()
+        if not expression:
+            return []
+        where, params = where
+        span = _one_run(allowed) if where else None
+        if span:
+            sql = f"{_BM25} AND rowid BETWEEN ? AND ? ORDER BY s LIMIT ?"
+            params = list(span)
+        elif where:
+            sql = ("SELECT f.rowid, bm25(passages_fts) AS s FROM passages_fts f "
+                   f"JOIN passages p ON p.id = f.rowid WHERE passages_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
+        else:  # no filter, no join: half the time
+            sql = f"{_BM25} ORDER BY s LIMIT ?"
+        rows = self.db.execute(sql, [expression, *params, wanted]).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def allowed_ids(self, where: tuple[str, list], query: Query) -> np.ndarray | None:
+        """The passage ids that obey the filters and contain every quoted phrase; None for all."""
+        where, params = where
+        phrase = query.phrase_expression()
+        if not phrase:
+            return self._filtered_ids(where, tuple(params)) if where else None
+        sql = "SELECT p.id FROM passages p JOIN passages_fts f ON f.rowid = p.id WHERE "
+        sql += f"{where} AND passages_fts MATCH ?" if where else "passages_fts MATCH ?"
+        return self._ids(sql, [*params, phrase])
+
+    def match_count(self, query: Query, where: tuple[str, list]) -> int:
+        """How many passages within the filters contain any of the query's words (all its phrases)."""
+        where, params = where
+        sql = ("SELECT count(*) FROM passages_fts f JOIN passages p ON p.id = f.rowid "
+               f"WHERE passages_fts MATCH ? {'AND ' + where if where else ''}")
+        return self.db.execute(sql, [query.fts_expression(), *params]).fetchone()[0]
+
+    def _filtered_ids(self, where: str, params: tuple) -> np.ndarray:
+        """The ids within the filters; the last 32 filters' are kept, at most 0.6 MB each (a user asks
+        several questions with the same filters, and reading the 17,000 ids of a year took 6-10 ms)."""
+        return self._filtered.get((where, params), lambda: self._ids(f"SELECT p.id FROM passages p WHERE {where}",
+                                                                     params))
+
+    def _ids(self, sql: str, params) -> np.ndarray:
+        ids = np.array(sorted(row[0] for row in self.db.execute(sql, params)), dtype=np.int64)
+        ids.flags.writeable = False  # shared by the searches the cache serves
+        return ids
+
+
+def _hint_filters(where: tuple[str, list], hints: Hints):
+    """(name, where) for each hint: the user's filters narrowed to the period, or to the speakers, named."""
+    base, params = where
+    narrowed = []
+    if hints.since:
+        narrowed.append(("period", "p.date BETWEEN ? AND ?", [hints.since, hints.until]))
+    if hints.speakers:
+        narrowed.append(("speaker", f"p.speaker IN ({','.join('?' * len(hints.speakers))})", list(hints.speakers)))
+    for name, clause, extra in narrowed:
+        yield name, (f"{base} AND {clause}" if base else clause, [*params, *extra])
+
+
+def _one_run(ids: np.ndarray | None) -> tuple[int, int] | None:
+    """(first, last) if the sorted, distinct `ids` are every id from first to last, else None."""
+    if ids is None or not len(ids) or int(ids[-1] - ids[0]) + 1 != len(ids):
+        return None
+    return int(ids[0]), int(ids[-1])
+
+
+def embedding_pool() -> ThreadPoolExecutor:
+    """The threads that embed questions, made per process (a forked child inherits no threads)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="podium-embed"))
+    return _POOL[1]
