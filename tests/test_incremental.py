@@ -56,7 +56,7 @@ def whole_writes(monkeypatch) -> list:
         calls.append(version)
         return write_whole(version, *args)
 
-    monkeypatch.setattr(database, "_write_whole", recording)
+    monkeypatch.setattr(rows, "_write_whole", recording)
     return calls
 
 

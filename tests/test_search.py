@@ -9,6 +9,7 @@ import pytest
 from indexer.embedding.embedder import DEFAULT_MODEL
 from indexer.errors import BadQuery, IndexMismatch
 from indexer.search import Filters, Index, Result
+from indexer.search.filters import filter_sql
 
 pytest_plugins = ["index_fixtures"]
 
@@ -152,7 +153,7 @@ def test_a_filter_asked_again_gives_the_same_results_and_a_phrase_still_narrows_
 def test_filtered_keyword_search_ranks_as_the_whole_index_does(slice_index, filters):
     filtered = slice_index.search(QUESTION, k=10, per_doc=0, mode="keyword", filters=filters)
     every = slice_index.search(QUESTION, k=872, per_doc=0, mode="keyword")
-    where, params = slice_index._filter_sql(filters)
+    where, params = filter_sql(filters, slice_index._facts)
     allowed = {row[0] for row in slice_index.db.execute(f"SELECT passage_id FROM passages p WHERE {where}", params)}
 
     assert [r.passage_id for r in filtered] == [r.passage_id for r in every if r.passage_id in allowed][:10]
