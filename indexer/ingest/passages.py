@@ -2,7 +2,8 @@
 
 A passage is at most about `max_words` words and ends on a paragraph
 boundary, or, inside a long paragraph, on a sentence boundary: never
-mid-sentence.
+mid-sentence. Official words that only run the briefing (procedure.py) and
+passages under MIN_PASSAGE_WORDS words are left out.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from syntok import segmenter
 
 from ..records import Passage, Turn
+from .procedure import MIN_PASSAGE_WORDS, asked_question, is_aside, is_procedure
 
 MAX_WORDS = 200
 _MIN_TAIL_WORDS = 25
@@ -32,9 +34,10 @@ class _Piece:
 def prompting_questions(turns: list[Turn]) -> dict[int, tuple[str, str]]:
     """Turn number -> (question text, role of who asked) for each official turn.
 
-    The question is the reporter turn just before the answer; an official who
-    takes over another official's answer inherits its question; a moderator
-    who asks (an interviewer) counts as the asker.
+    The question is the reporter turn just before the answer (or, when that
+    turn only says "Yes." to an official's counter-question, the question
+    before it; none when it says nothing, "Hi."); an official who takes over another official's answer inherits
+    its question; a moderator who asks (an interviewer) counts as the asker.
     """
     questions: dict[int, tuple[str, str]] = {}
     for index, turn in enumerate(turns):
@@ -42,7 +45,8 @@ def prompting_questions(turns: list[Turn]) -> dict[int, tuple[str, str]]:
             continue
         before = turns[index - 1]
         if before.role == "reporter":
-            questions[turn.number] = (before.text, "reporter")
+            if (asked := asked_question(turns, index - 1)) is not None:
+                questions[turn.number] = (asked, "reporter")
         elif before.role == "moderator" and "?" in before.text:
             questions[turn.number] = (before.text, "moderator")
         elif before.role == "official" and before.speaker != turn.speaker and before.number in questions:
@@ -53,19 +57,23 @@ def prompting_questions(turns: list[Turn]) -> dict[int, tuple[str, str]]:
 def make_passages(turns: list[Turn], max_words: int = MAX_WORDS) -> list[Passage]:
     questions = prompting_questions(turns)
     passages = []
-    for turn in turns:
-        if turn.role != "official":
+    for index, turn in enumerate(turns):
+        if turn.role != "official" or is_aside(turn, turns[index + 1] if index + 1 < len(turns) else None):
             continue
         question = questions.get(turn.number, (None, None))[0]
         for group in _group_pieces(_pieces(turn, max_words), max_words):
-            passages.append(_passage(turn, group, question))
+            passage = _passage(turn, group, question)
+            if passage.word_count >= MIN_PASSAGE_WORDS:
+                passages.append(passage)
     return passages
 
 
 def _pieces(turn: Turn, max_words: int) -> list[_Piece]:
-    """Whole paragraphs, and long paragraphs split into runs of sentences."""
+    """Whole paragraphs, and long paragraphs split into runs of sentences; procedure left out."""
     pieces = []
     for number, paragraph in enumerate(turn.paragraphs):
+        if is_procedure(paragraph):
+            continue
         piece = _Piece(paragraph, number)
         if piece.words <= max_words:
             pieces.append(piece)
