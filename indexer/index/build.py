@@ -26,11 +26,11 @@ from ..ingest.passages import MAX_WORDS
 from ..records import Passage
 from . import rows
 from .integrity import check_version
-from .layout import current_version
+from .layout import QUESTION_VECTORS, current_version
 from .manifest import Manifest, read_manifest
 from .publishing import build_lock, new_version_dir, publish
 from .schema import FORMAT_VERSION, connect_readonly
-from .vectors import settings_for, write_vectors
+from .vectors import QUESTION_SETTINGS, settings_for, write_vectors
 
 
 @dataclass
@@ -62,6 +62,12 @@ class BuildReport:
 
 
 EMBED_INPUT = "passage text"
+QUESTION_INPUT = "prompting question text"  # questions.faiss: each distinct question of a document, embedded
+
+
+def passage_settings(max_words: int) -> dict:
+    """How passages were cut and what the model saw, as the manifest records it."""
+    return {"max_words": max_words, "embed_input": EMBED_INPUT, "question_input": QUESTION_INPUT}
 
 
 def embed_input(passage: Passage) -> str:
@@ -90,14 +96,19 @@ def build_index(
         cache.save()
         previous, previous_manifest = _previous_version(index_dir)
         reusable = previous if _same_embedding(previous_manifest, embedder) else None
-        hashes = [content_hash(embed_input(p)) for p in corpus.passages]
-        vectors, embedded = _vectors(corpus, hashes, embedder, reusable, progress)
+        questions = rows.distinct_questions(corpus.passages)
+        texts = [embed_input(p) for p in corpus.passages] + [text for _, text in questions]
+        hashes = [content_hash(text) for text in texts]
+        vectors, embedded = _vectors(texts, hashes, embedder, reusable, progress)
         version = new_version_dir(index_dir)
-        rows.write(version, rows.rows_for(corpus, hashes), vectors, previous=reusable)
-        settings = settings_for(len(vectors))
-        write_vectors(version, vectors, settings)
+        rows.write(version, rows.rows_for(corpus, hashes, questions), vectors, previous=reusable)
+        passages = len(corpus.passages)
+        settings = settings_for(passages)
+        write_vectors(version, vectors[:passages], settings)
+        write_vectors(version, vectors[passages:], QUESTION_SETTINGS, QUESTION_VECTORS)
         old_docs = set(previous_manifest.doc_ids)
-        final = publish(index_dir, version, _manifest(corpus, embedder, vectors, paths, max_words, settings))
+        manifest = _manifest(corpus, embedder, vectors.shape[1], paths, max_words, settings, len(questions))
+        final = publish(index_dir, version, manifest)
     new_docs = {doc.doc_id for doc in corpus.documents}
     return BuildReport(
         index_dir=str(index_dir),
@@ -110,7 +121,7 @@ def build_index(
         documents_kept=len(new_docs & old_docs),
         documents_removed=len(old_docs - new_docs),
         embedded=embedded,
-        reused=len(corpus.passages) - embedded,
+        reused=len(texts) - embedded,
         failed=[{"path": f.path, "error": f.error} for f in corpus.failed],
         seconds=round(time.monotonic() - started, 1),
     )
@@ -136,10 +147,9 @@ def _same_embedding(manifest: Manifest, embedder: Embedder) -> bool:
     return manifest.model == embedder.name and manifest.encoder == embedder.encoder
 
 
-def _vectors(corpus: Corpus, hashes: list[str], embedder: Embedder, reusable: Path | None, progress: bool):
-    """One vector per passage (`hashes[i]` is passage i's content hash); returns (vectors, how many texts
-    had to be embedded)."""
-    texts = [embed_input(p) for p in corpus.passages]
+def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, reusable: Path | None, progress: bool):
+    """One vector per text (`hashes[i]` is text i's content hash); returns (vectors, how many texts had to be
+    embedded)."""
     known = rows.stored_embeddings(reusable, set(hashes))
     missing = {}
     for text, key in zip(texts, hashes):
@@ -155,21 +165,22 @@ def _vectors(corpus: Corpus, hashes: list[str], embedder: Embedder, reusable: Pa
     return vectors, len(missing)
 
 
-def _manifest(corpus: Corpus, embedder: Embedder, vectors: np.ndarray, paths, max_words: int,
-              settings: dict) -> Manifest:
+def _manifest(corpus: Corpus, embedder: Embedder, dimension: int, paths, max_words: int,
+              settings: dict, questions: int) -> Manifest:
     dates = sorted(d.date for d in corpus.documents if d.date)
     return Manifest(
         format_version=FORMAT_VERSION,
         model=embedder.name,
         encoder=embedder.encoder,
-        dimension=int(vectors.shape[1]),
+        dimension=int(dimension),
         normalized=True,
         metric="cosine (inner product of unit vectors)",
-        passage_settings={"max_words": max_words, "embed_input": EMBED_INPUT},
+        passage_settings=passage_settings(max_words),
         counts={
             "documents": len(corpus.documents),
             "turns": sum(len(t) for t in corpus.turns.values()),
             "passages": len(corpus.passages),
+            "questions": questions,
             "speakers": len({p.speaker for p in corpus.passages}),
             "failed_files": len(corpus.failed),
         },

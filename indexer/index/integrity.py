@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import IndexMissing
-from .layout import DATABASE, MANIFEST, VECTORS, build_hint, current_version
+from .layout import DATABASE, MANIFEST, QUESTION_VECTORS, VECTORS, build_hint, current_version
 from .manifest import Manifest, digest, read_manifest
 
 
@@ -23,7 +23,7 @@ class FileCheck:
 def file_digests(version: Path) -> dict[str, dict]:
     """Size and SHA-256 of each data file, for the manifest."""
     return {name: {"bytes": (version / name).stat().st_size, "sha256": _sha256(version / name)}
-            for name in (DATABASE, VECTORS)}
+            for name in (DATABASE, VECTORS, QUESTION_VECTORS)}
 
 
 def check_index(index_dir: Path) -> tuple[Path, list[FileCheck]]:

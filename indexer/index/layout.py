@@ -5,6 +5,7 @@
       builds/<id>/manifest.json   how the version was built (manifest.py)
       builds/<id>/podium.sqlite   documents, turns, passages, FTS5 keywords, embeddings (schema.py, rows.py)
       builds/<id>/vectors.faiss   the passage vectors, row i = passages.id i (vectors.py)
+      builds/<id>/questions.faiss the prompting questions' vectors, row i = questions.id i
       build.lock                  held while a build runs
       parsed.sqlite               the parse cache (indexer/ingest/parse_cache.py), outside every version
 
@@ -20,6 +21,7 @@ from pathlib import Path
 MANIFEST = "manifest.json"
 DATABASE = "podium.sqlite"
 VECTORS = "vectors.faiss"
+QUESTION_VECTORS = "questions.faiss"
 CURRENT = "current"
 BUILDS = "builds"
 LOCK = "build.lock"

@@ -9,7 +9,7 @@ import faiss
 
 from ..errors import IndexCorrupt, IndexMismatch, IndexMissing
 from .integrity import check_version
-from .layout import build_hint, current_version, rebuild_hint
+from .layout import QUESTION_VECTORS, build_hint, current_version, rebuild_hint
 from .manifest import Manifest, read_manifest
 from .schema import FORMAT_VERSION, connect_readonly
 from .vectors import load_vectors
@@ -36,8 +36,8 @@ def open_version(index_dir: Path) -> tuple[Path, Manifest]:
     return version, manifest
 
 
-def open_current(path: Path) -> tuple[Path, Manifest, sqlite3.Connection, faiss.Index]:
-    """(version, manifest, connection, vectors) of the current version.
+def open_current(path: Path) -> tuple[Path, Manifest, sqlite3.Connection, faiss.Index, faiss.Index]:
+    """(version, manifest, connection, passage vectors, question vectors) of the current version.
 
     If files vanish while opening because builds swapped in newer versions and
     pruned this one meanwhile, the version current now is opened instead.
@@ -49,7 +49,9 @@ def open_current(path: Path) -> tuple[Path, Manifest, sqlite3.Connection, faiss.
             db = connect_readonly(version)
             try:
                 passages = db.execute("SELECT count(*) FROM passages").fetchone()[0]
-                return version, manifest, db, load_vectors(version, passages)
+                questions = db.execute("SELECT count(*) FROM questions").fetchone()[0]
+                return (version, manifest, db, load_vectors(version, passages),
+                        load_vectors(version, questions, QUESTION_VECTORS))
             except IndexCorrupt:
                 db.close()
                 raise

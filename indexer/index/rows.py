@@ -1,7 +1,9 @@
 """A version's rows in podium.sqlite: written whole, or copied from the previous version with the changes applied.
 
 Rows go in build order: documents, turns and passages as the corpus lists
-them, `passages.id` = row in vectors.faiss. A patched copy must hold exactly
+them, `passages.id` = row in vectors.faiss; the distinct prompting questions
+of each document in the order their passages come, `questions.id` = row in
+questions.faiss. A patched copy must hold exactly
 the rows a whole write would, in the same row order, so it keeps each table's
 longest unchanged run of leading rows and writes the rest again (the
 keyword index follows through FTS5's 'delete' command). A briefing added
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..ingest.corpus import Corpus
+from ..records import Passage
 from .layout import DATABASE
 from .schema import MIGRATIONS, connect_readonly, create_database
 
@@ -29,23 +32,36 @@ _COLUMNS = {
     "documents": "doc_id, title, date, kind, source_url, source_name, path, sources",
     "turns": "doc_id, number, label, speaker, role, text",
     "passages": "id, passage_id, doc_id, turn, para_start, para_end, speaker, role, question, text, date, "
-                "kind, content_hash",
+                "kind, content_hash, question_id",
+    "questions": "id, doc_id, text, content_hash",
 }
+_KEYWORDS = {"passages": ("passages_fts", 9), "questions": ("questions_fts", 2)}  # FTS5 table, text column
 _PATCH_LIMIT = 0.5
 
 
 @dataclass
 class Rows:
-    """What a version's tables hold; `embeddings` maps each distinct content hash to its first passage's row."""
+    """What a version's tables hold; `embeddings` maps each distinct content hash to the first row of the
+    vectors (passages', then questions') that holds it."""
 
     documents: list[tuple]
     turns: list[tuple]
     passages: list[tuple]
+    questions: list[tuple]
     embeddings: dict[str, int]
 
 
-def rows_for(corpus: Corpus, hashes: list[str]) -> Rows:
-    """The rows for `corpus`, `hashes[i]` being the content hash of passage i."""
+def distinct_questions(passages: list[Passage]) -> dict[tuple[str, str], int]:
+    """(doc_id, question text) -> question id, numbered in the order the passages come."""
+    questions: dict[tuple[str, str], int] = {}
+    for p in passages:
+        if p.question is not None:
+            questions.setdefault((p.doc_id, p.question), len(questions))
+    return questions
+
+
+def rows_for(corpus: Corpus, hashes: list[str], questions: dict[tuple[str, str], int]) -> Rows:
+    """The rows for `corpus`: `hashes` holds the content hash of each passage, then of each of `questions`."""
     docs = {doc.doc_id: doc for doc in corpus.documents}
     documents = [
         (d.doc_id, d.title, d.date, d.kind, d.source_url, d.source_name, d.path,
@@ -54,13 +70,17 @@ def rows_for(corpus: Corpus, hashes: list[str]) -> Rows:
     ]
     turns = [(t.doc_id, t.number, t.label, t.speaker, t.role, t.text)
              for doc_turns in corpus.turns.values() for t in doc_turns]
-    passages, embeddings = [], {}
-    for row, (p, key) in enumerate(zip(corpus.passages, hashes)):
+    embeddings: dict[str, int] = {}
+    for row, key in enumerate(hashes):
         embeddings.setdefault(key, row)
+    passages = []
+    for row, (p, key) in enumerate(zip(corpus.passages, hashes)):
         doc = docs[p.doc_id]
         passages.append((row, p.passage_id, p.doc_id, p.turn, p.para_start, p.para_end, p.speaker,
-                         p.role, p.question, p.text, doc.date, doc.kind, key))
-    return Rows(documents, turns, passages, embeddings)
+                         p.role, p.question, p.text, doc.date, doc.kind, key, questions.get((p.doc_id, p.question))))
+    first = len(corpus.passages)
+    question_rows = [(number, doc_id, text, hashes[first + number]) for (doc_id, text), number in questions.items()]
+    return Rows(documents, turns, passages, question_rows, embeddings)
 
 
 def write(version: Path, rows: Rows, vectors: np.ndarray, previous: Path | None) -> None:
@@ -94,7 +114,8 @@ def _write_whole(version: Path, rows: Rows, vectors: np.ndarray) -> None:
             _insert(db, table, getattr(rows, table))
         db.executemany("INSERT INTO embeddings VALUES (?, ?)",
                        ((key, vectors[row].tobytes()) for key, row in rows.embeddings.items()))
-        db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
+        for keywords, _ in _KEYWORDS.values():
+            db.execute(f"INSERT INTO {keywords}({keywords}) VALUES ('rebuild')")
     db.execute("VACUUM")
     db.close()
 
@@ -104,7 +125,7 @@ class _Plan:
     """Per table, the rowid from which old rows go and the index of the first new row to insert."""
 
     tails: dict[str, tuple[int, int]]
-    old_passages: list[tuple]
+    old_tails: dict[str, list[tuple]]
     old_hashes: set[str]
 
 
@@ -115,20 +136,19 @@ def _plan(previous: Path, rows: Rows) -> _Plan | None:
     try:
         if db.execute("SELECT count(*) FROM migrations").fetchone()[0] != len(MIGRATIONS):
             return None
-        tails, old_passages = {}, []
+        tails, old_tails = {}, {}
         for table, columns in _COLUMNS.items():
             old = db.execute(f"SELECT {columns} FROM {table} ORDER BY rowid").fetchall()
             kept = _common_prefix(old, getattr(rows, table))
             first = db.execute(f"SELECT rowid FROM {table} ORDER BY rowid LIMIT 1 OFFSET ?", (kept,)).fetchone()
             tails[table] = (first[0] if first else None, kept)
-            if table == "passages":
-                old_passages = old[kept:]
+            old_tails[table] = old[kept:]
         if len(rows.passages) - tails["passages"][1] > _PATCH_LIMIT * len(rows.passages):
             return None
         old_hashes = {row[0] for row in db.execute("SELECT content_hash FROM embeddings")}
     finally:
         db.close()
-    return _Plan(tails, old_passages, old_hashes)
+    return _Plan(tails, old_tails, old_hashes)
 
 
 def _common_prefix(old: list[tuple], new: list[tuple]) -> int:
@@ -145,14 +165,16 @@ def _patch_copy(previous: Path, version: Path, rows: Rows, vectors: np.ndarray, 
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
     with db:
-        db.executemany("INSERT INTO passages_fts(passages_fts, rowid, text) VALUES ('delete', ?, ?)",
-                       ((row[0], row[9]) for row in plan.old_passages))
+        for table, (keywords, text) in _KEYWORDS.items():
+            db.executemany(f"INSERT INTO {keywords}({keywords}, rowid, text) VALUES ('delete', ?, ?)",
+                           ((row[0], row[text]) for row in plan.old_tails[table]))
         for table, (first_rowid, kept) in plan.tails.items():
             if first_rowid is not None:
                 db.execute(f"DELETE FROM {table} WHERE rowid >= ?", (first_rowid,))
             _insert(db, table, getattr(rows, table)[kept:])
-        db.executemany("INSERT INTO passages_fts(rowid, text) VALUES (?, ?)",
-                       ((row[0], row[9]) for row in rows.passages[plan.tails["passages"][1]:]))
+        for table, (keywords, text) in _KEYWORDS.items():
+            db.executemany(f"INSERT INTO {keywords}(rowid, text) VALUES (?, ?)",
+                           ((row[0], row[text]) for row in getattr(rows, table)[plan.tails[table][1]:]))
         db.executemany("DELETE FROM embeddings WHERE content_hash = ?",
                        ((key,) for key in plan.old_hashes - rows.embeddings.keys()))
         db.executemany("INSERT INTO embeddings VALUES (?, ?)",

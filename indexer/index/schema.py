@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import IndexCorrupt
 from .layout import DATABASE, rebuild_hint
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: prompting questions as evidence (migration 2, questions.faiss)
 
 MIGRATIONS = (
     """
@@ -39,6 +39,15 @@ MIGRATIONS = (
     CREATE TABLE embeddings (content_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
     CREATE VIRTUAL TABLE passages_fts USING fts5(
         text, content='passages', content_rowid='id', tokenize='porter unicode61'
+    );
+    """,
+    """
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, text TEXT NOT NULL, content_hash TEXT NOT NULL
+    );
+    ALTER TABLE passages ADD COLUMN question_id INTEGER;
+    CREATE VIRTUAL TABLE questions_fts USING fts5(
+        text, content='questions', content_rowid='id', tokenize='porter unicode61'
     );
     """,
 )

@@ -33,6 +33,7 @@ EXACT_LIMIT = 200_000
 NPROBE = 48
 EXACT_SUBSET = 50_000
 TRAINING_PER_LIST = 64
+QUESTION_SETTINGS = {"faiss_index": "IndexFlatIP"}  # questions.faiss is searched exactly, at every size
 
 
 def settings_for(count: int, exact_limit: int | None = None) -> dict:
@@ -60,14 +61,14 @@ def build(vectors: np.ndarray, settings: dict, seed: int = 1) -> faiss.Index:
     return index
 
 
-def write_vectors(version: Path, vectors: np.ndarray, settings: dict) -> None:
-    """The version's vectors.faiss, of the kind `settings` names."""
-    faiss.write_index(build(vectors, settings), str(version / VECTORS))
+def write_vectors(version: Path, vectors: np.ndarray, settings: dict, name: str = VECTORS) -> None:
+    """The version's vectors.faiss (or another vector file `name`), of the kind `settings` names."""
+    faiss.write_index(build(vectors, settings), str(version / name))
 
 
-def load_vectors(version: Path, expected: int) -> faiss.Index:
-    """The version's vectors.faiss, which must hold one vector for each of the `expected` passages."""
-    path = version / VECTORS
+def load_vectors(version: Path, expected: int, name: str = VECTORS) -> faiss.Index:
+    """The version's vectors.faiss (or `name`), which must hold one vector for each of `expected` rows."""
+    path = version / name
     if not path.is_file():
         raise IndexCorrupt(f"{path} is missing; {rebuild_hint(version)}")
     try:
@@ -76,7 +77,7 @@ def load_vectors(version: Path, expected: int) -> faiss.Index:
         raise IndexCorrupt(f"{path} is damaged; {rebuild_hint(version)}") from exc
     if index.ntotal != expected:
         raise IndexCorrupt(
-            f"{path} holds {index.ntotal} vectors for {expected} passages; {rebuild_hint(version)}"
+            f"{path} holds {index.ntotal} vectors for {expected} rows; {rebuild_hint(version)}"
         )
     return index
 
