@@ -19,8 +19,11 @@ from .index.integrity import check_index
 from .index.layout import rebuild_hint
 from .ingest.corpus import read_corpus
 from .records import ROLES
-from .search import MODES, Filters, Index, Result, default_index_dir
+from .search import MODES, Filters, Index, Results, default_index_dir
 from .search.export import results_csv, results_json
+
+
+NO_CLOSE_MATCH = "No close match: nothing in this index answers the question. The closest statements:"
 
 
 def friendly_errors(command):
@@ -109,7 +112,7 @@ def build(paths, index_dir, model):
 @click.option("--kind", "kinds", multiple=True, help="Only this document kind (see `stats`); repeatable.")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
               help="Dense (meaning), keyword (BM25) or both fused.")
-@click.option("--per-doc", default=2, show_default=True, type=click.IntRange(0, 1000),
+@click.option("--per-doc", default=0, show_default=True, type=click.IntRange(0, 1000),
               help="At most this many passages from one document (0: no limit).")
 @click.option("--model", default=None, help="Fail unless the index was built with this model.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -199,10 +202,10 @@ def evaluate_command(more_paths, corpus, sample, seed, index_root, as_json):
     click.echo(json.dumps(report, indent=2) if as_json else readable_report(report))
 
 
-def _readable_results(results: list[Result]) -> str:
+def _readable_results(results: Results) -> str:
     if not results:
         return "No passages match. Loosen the filters or try other words."
-    blocks = []
+    blocks = [NO_CLOSE_MATCH] if results.no_close_match else []
     for r in results:
         lines = [f"{r.rank}. {r.speaker} ({r.role}), {r.date or 'undated'} - {r.title}"]
         if r.question:

@@ -102,12 +102,12 @@ def test_a_relative_list_whose_best_score_is_not_positive_adds_nothing():
     assert fused == [("a", pytest.approx(0.5))]
 
 
-def test_the_default_fuses_every_keyword_list_relative_to_its_own_best_hint_lists_included():
+def test_score_fusion_takes_every_keyword_list_relative_to_its_own_best_hint_lists_included():
     scored = {"dense": [(1, 0.70), (2, 0.60)], "keyword": [(2, 12.0), (1, 6.0)],
               "dense speaker": [(2, 0.60)], "keyword speaker": [(2, 3.0)]}
     weights = {"dense": 1.0, "keyword": 0.1, "dense speaker": 0.5, "keyword speaker": 0.05}
 
-    fused = fuse(scored, weights, DEFAULT_TUNING)
+    fused = fuse(scored, weights, Tuning(fusion="scores"))
 
     # passage 2: 0.60 + 0.1 x 12/12 + 0.5 x 0.60 + 0.05 x 3/3; passage 1: 0.70 + 0.1 x 6/12
     assert fused == [(2, pytest.approx(1.05)), (1, pytest.approx(0.75))]
@@ -115,6 +115,6 @@ def test_the_default_fuses_every_keyword_list_relative_to_its_own_best_hint_list
 
 
 def test_a_tuning_names_a_fusion_that_exists():
-    assert DEFAULT_TUNING.fusion == "scores" and PLAIN.fusion == "rrf"
+    assert DEFAULT_TUNING.fusion == "evidence" and PLAIN.fusion == "rrf"
     with pytest.raises(ValueError, match="fusion"):
         Tuning(fusion="score")

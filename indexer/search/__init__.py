@@ -1,4 +1,5 @@
-"""Searching an index: `Index.open(path).search(question, k, filters=Filters(...))` returns `Result`s.
+"""Searching an index: `Index.open(path).search(question, k, filters=Filters(...))` returns `Results`,
+a list of `Result` that says whether any of them answers it (`no_close_match`).
 
 The stage's modules, in the order a search runs them: query and question
 (the question as terms, and the period or speakers it names), filters,
@@ -9,6 +10,6 @@ keeps in memory.
 
 from .filters import Filters
 from .index import DEFAULT_INDEX, MODES, Index, current_version_name, default_index_dir
-from .results import Result
+from .results import Result, Results
 
-__all__ = ["DEFAULT_INDEX", "MODES", "Filters", "Index", "Result", "current_version_name", "default_index_dir"]
+__all__ = ["DEFAULT_INDEX", "MODES", "Filters", "Index", "Result", "Results", "current_version_name", "default_index_dir"]

@@ -7,16 +7,17 @@ import io
 import json
 from dataclasses import fields
 
-from .results import Result
+from .results import Result, Results
 
 FIELDS = [f.name for f in fields(Result)]
 
 
-def results_payload(question: str, results: list[Result]) -> dict:
-    return {"query": question, "results": [r.to_dict() for r in results]}
+def results_payload(question: str, results: Results) -> dict:
+    """The query, whether nothing answers it (`no_close_match`) and the results."""
+    return {"query": question, "no_close_match": results.no_close_match, "results": [r.to_dict() for r in results]}
 
 
-def results_json(question: str, results: list[Result], indent: int | None = 2) -> str:
+def results_json(question: str, results: Results, indent: int | None = 2) -> str:
     return json.dumps(results_payload(question, results), ensure_ascii=False, indent=indent)
 
 

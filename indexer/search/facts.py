@@ -55,6 +55,33 @@ class Facts:
         return np.array([numbers.setdefault(row[0], len(numbers)) for row in rows], dtype=np.int32)
 
     @cached_property
+    def question_of(self) -> np.ndarray:
+        """Row -> the id of the reporter question it answers (questions.id), -1 for none."""
+        rows = self.db.execute("SELECT coalesce(question_id, -1) FROM passages ORDER BY id")
+        return np.array([row[0] for row in rows], dtype=np.int64)
+
+    @cached_property
+    def _answers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows sorted by their question, and where each question's run of rows starts (CSR)."""
+        order = np.argsort(self.question_of, kind="stable")
+        asked = self.question_of[order]
+        starts = np.searchsorted(asked, np.arange(int(asked.max(initial=-1)) + 2))
+        return order, starts
+
+    def answers_to(self, questions: list[int]) -> np.ndarray:
+        """The rows that answer any of `questions`."""
+        order, starts = self._answers
+        runs = [order[starts[q]:starts[q + 1]] for q in questions if 0 <= q < len(starts) - 1]
+        return np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64)
+
+    def questions_of(self, rows: np.ndarray | None) -> np.ndarray | None:
+        """The sorted ids of the questions the `rows` answer (None: every question)."""
+        if rows is None:
+            return None
+        asked = np.unique(self.question_of[rows])
+        return asked[asked >= 0]
+
+    @cached_property
     def months(self) -> list[str | None]:
         """Row -> YYYY-MM of its date, for the timeline."""
         return [row[0][:7] if row[0] else None for row in self.db.execute("SELECT date FROM passages ORDER BY id")]

@@ -26,7 +26,7 @@ from . import ranking, results
 from .facts import BoundedCache, Facts
 from .filters import Filters, filter_sql, match_speakers
 from .query import Query, parse_query
-from .question import Hints, parse_question, read_hints
+from .question import Hints, named_words, parse_question, read_hints
 from .retrieval import Retriever, embedding_pool
 
 DEFAULT_INDEX = Path("data/index")
@@ -70,10 +70,12 @@ class Index:
     manifest: Manifest
     vectors: faiss.Index = field(repr=False)
     db: sqlite3.Connection = field(repr=False)
+    question_vectors: faiss.Index = field(repr=False)
 
     def __post_init__(self):
         self._facts = Facts(self.db)
-        self._retriever = Retriever(self.db, self.vectors, self.manifest.vector_settings)
+        self._retriever = Retriever(self.db, self.vectors, self.question_vectors, self.manifest.vector_settings,
+                                    self._facts, schema.connect_readonly(self.version))
         self._question_vectors = BoundedCache(_VECTOR_CACHE)
 
     @classmethod
@@ -83,14 +85,14 @@ class Index:
         `model`, if given, must be the one the index was built with.
         """
         path = Path(path) if path else default_index_dir()
-        version, manifest, db, vectors = opening.open_current(path)
+        version, manifest, db, vectors, questions = opening.open_current(path)
         if model and model_name(model) != manifest.model:
             raise IndexMismatch(
                 f"the index at {path} was built with model {manifest.model!r}, not {model!r}; "
                 f"search without --model, or rebuild with: python -m indexer build PATH... "
                 f"--index {path} --model {model}"
             )
-        return cls(path, version, manifest, vectors, db)
+        return cls(path, version, manifest, vectors, db, questions)
 
     @property
     def embedder(self) -> Embedder:
@@ -99,19 +101,27 @@ class Index:
 
     @_damage_reported
     def search(self, question: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
-               per_doc: int | None = 2, tuning: ranking.Tuning | None = None) -> list[results.Result]:
-        """The best k passages for `question`; `tuning` (default DEFAULT_TUNING) picks the ranking's levers."""
-        query, chosen = self._choose(question, k, filters, mode, per_doc, tuning)
-        return results.results_for(self.db, chosen, query)
+               per_doc: int | None = None, tuning: ranking.Tuning | None = None) -> results.Results:
+        """The best k passages for `question` (at most `per_doc` from one document if given); `tuning`
+        (default DEFAULT_TUNING) picks the ranking's levers. `no_close_match` on the results says that
+        nothing answers the question."""
+        query, chosen, confidence = self._choose(question, k, filters, mode, per_doc, tuning)
+        unheard = self._facts.vocabulary.unheard(named_words(question))
+        return results.Results(results.results_for(self.db, chosen, query),
+                               ranking.no_close_match(confidence, unheard) or not chosen)
 
     @_damage_reported
     def rank(self, question: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
-             per_doc: int | None = 2, tuning: ranking.Tuning | None = None) -> list[tuple[str, float]]:
-        """(passage_id, score) of what `search` would return, without building results (for the eval)."""
-        _, chosen = self._choose(question, k, filters, mode, per_doc, tuning)
+             per_doc: int | None = None, tuning: ranking.Tuning | None = None,
+             leave_out: frozenset[int] = frozenset()) -> list[tuple[str, float]]:
+        """(passage_id, score) of what `search` would return, without building results (for the eval);
+        the reporter questions `leave_out` names are no evidence (the pair benchmark's leave-one-out)."""
+        _, chosen, _ = self._choose(question, k, filters, mode, per_doc, tuning, leave_out)
         return [(self._facts.passage_ids[i], score) for i, score in chosen]
 
-    def _choose(self, question, k, filters, mode, per_doc, tuning) -> tuple[Query, list[tuple[int, float]]]:
+    def _choose(self, question, k, filters, mode, per_doc, tuning, leave_out=frozenset()):
+        """The query, the best k (id, score) and the confidence (None unless measured): candidates are
+        fetched wider until k survive the cuts."""
         """The query, and the best k (id, score): candidates are fetched wider until k survive the cuts."""
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
@@ -122,20 +132,25 @@ class Index:
         where = filter_sql(filters or Filters(), self._facts)
         allowed = self._retriever.allowed_ids(where, query)
         if allowed is not None and len(allowed) == 0:
-            return query, []
+            return query, [], None
         vector = embedding_pool().submit(self._question_vector, query.text) if mode != "keyword" else None
         searched = replace(query, terms=self._facts.vocabulary.telling(query.terms)) if mode != "dense" else query
         hints = read_hints(question, self._facts.speaker_names) if tuning.hint_weight else Hints()
         wanted = max(_MIN_CANDIDATES, 10 * k)
+        confidence = None
         for _ in range(_MAX_ROUNDS):
-            ranked, exhausted = self._retriever.ranked(searched, where, vector, allowed, mode, wanted, tuning,
-                                                       hints, self._facts.document_of)
+            if mode == "hybrid" and tuning.fusion == "evidence":
+                ranked, exhausted, confidence = self._retriever.weighed(searched, where, vector, allowed, wanted,
+                                                                        tuning, hints, leave_out)
+            else:
+                ranked, exhausted = self._retriever.ranked(searched, where, vector, allowed, mode, wanted, tuning,
+                                                           hints, self._facts.document_of)
             ranked = ranking.rerank(ranked, question, tuning, self._texts)
             chosen = ranking.cap_per_document(ranked, k, per_doc, self._facts.document_of)
             if len(chosen) >= k or exhausted:
                 break
             wanted *= _GROWTH
-        return query, chosen
+        return query, chosen, confidence
 
     def _question_vector(self, text: str) -> np.ndarray:
         return self._question_vectors.get(text, lambda: self.embedder.encode_query(text))
@@ -195,9 +210,10 @@ class Index:
         """(YYYY-MM, count) of the `top` most relevant passages: when a topic was talked about.
 
         Ranks without building results: only the dates are needed, not 200 texts and highlights."""
-        _, chosen = self._choose(question, top, filters, "hybrid", None, None)
+        _, chosen, _ = self._choose(question, top, filters, "hybrid", None, None)
         months = Counter(self._facts.months[i] for i, _ in chosen if self._facts.months[i])
         return sorted(months.items())
 
     def close(self) -> None:
         self.db.close()
+        self._retriever.question_db.close()

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import BadQuery
+from ..ingest.speakers import OFFICE_HOLDERS
 from .query import Query, parse_query
 
 _NAME = r"[A-Z][\w'’.-]*"
@@ -83,7 +84,8 @@ _MONTH_YEAR = re.compile(
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11)}
 _SEASON_YEAR = re.compile(r"\b(?P<season>spring|summer|fall|autumn)(?: of)? (?P<year>20\d\d)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(20[12]\d)\b")
-_SAYING = r"(?:say|said|says|tell|told|respond|responded|explain|explained|announce|announced|justify|justified|warn|warned|describe|described)"
+_NOT_FIRST_NAMES = {"The", "Senior", "Surgeon", "Chief", "Dr.", "Mr.", "Ms.", "Mrs.", "Governor", "Secretary"}
+_SUBJECTS = {name for holders in OFFICE_HOLDERS.values() for name, _, _ in holders}
 
 
 def read_period(text: str) -> tuple[str | None, str | None]:
@@ -121,18 +123,25 @@ def _month_end(year: int, month: int) -> dt.date:
 
 
 def read_speakers(text: str, names: Iterable[str]) -> tuple[str, ...]:
-    """Speakers the question names as saying something: "Jen Psaki", "did Kirby say", "Sullivan justify"."""
+    """Officials the question names, by full name or surname as written: "Jen Psaki", "Kirby on whether",
+    "FEMA's Criswell", "Dr. Jha". The holders of the offices a label names (the President, the Vice
+    President) are left out: a question names them as its subject far more often than as who answered."""
     found = []
     for name in names:
         parts = name.split()
-        if len(parts) < 2 or parts[-1] not in text:  # both patterns need the surname as written
+        if len(parts) < 2 or parts[0] in _NOT_FIRST_NAMES or name in _SUBJECTS or parts[-1] not in text:
             continue
-        full = re.escape(name)
-        surname = re.escape(parts[-1])
-        saying = rf"\b{surname}\b(?:'s)?\s+(?:\w+\s+){{0,1}}{_SAYING}\b|\bdid (?:(?:dr|mr|ms|mrs)\.? )?{surname}\b"
-        if re.search(rf"\b{full}\b", text) or re.search(saying, text):
+        if re.search(rf"(?<![\w-]){re.escape(parts[-1])}(?![\w-])", text):
             found.append(name)
     return tuple(found)
+
+
+_CAPITALIZED = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][\w'’-]+)")
+
+
+def named_words(text: str) -> list[str]:
+    """Capitalized words not opening a sentence: the names a question gives ("Coco Gauff", "DeepSeek")."""
+    return _CAPITALIZED.findall(text.strip())
 
 
 def read_hints(text: str, names: Iterable[str]) -> Hints:

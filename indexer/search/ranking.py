@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from .fusion import RRF_K
 
-FUSIONS = ("rrf", "scores")
+FUSIONS = ("rrf", "scores", "evidence")
+NO_CLOSE_MATCH = 0.5  # below this confidence (indexer/search/evidence.py) nothing answers the question
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,15 @@ class Tuning:
     """How a search ranks beyond plain retrieval."""
 
     clean_query: bool = False        # drop greetings, thanks, "two questions" from the question
-    fusion: str = "rrf"              # "rrf": reciprocal rank fusion; "scores": cosine + weighted BM25 share
+    fusion: str = "rrf"              # "rrf": reciprocal rank fusion; "scores": cosine + weighted BM25 share;
+    #                                  "evidence": every candidate scored on its own and its question's evidence
     dense_weight: float = 1.0        # fusion weight of the meaning ranking
     keyword_weight: float = 1.0      # fusion weight of the BM25 ranking
     rrf_k: int = RRF_K               # the k of reciprocal rank fusion (fusion "rrf")
-    hint_weight: float = 0.0         # weight of the rankings within a period or speaker the question names (0: off)
+    question_weight: float = 0.0     # fusion "evidence": weight of the cosine to the reporter question answered
+    question_keyword_weight: float = 0.0  # fusion "evidence": weight of that question's BM25 share
+    hint_weight: float = 0.0         # weight of the rankings within a period or speaker the question names (0: off;
+    #                                  fusion "evidence": a passage within them scores 1 + this times more)
     non_answer_factor: float = 1.0   # score multiplier for non-answers when the question seeks substance (1: off;
     #                                  measured with rank fusion, whose scores are never negative)
     document_weight: float = 0.0     # add this times the document's best few scores to each passage's (0: off;
@@ -43,7 +48,14 @@ class Tuning:
 
 
 PLAIN = Tuning()
-DEFAULT_TUNING = Tuning(clean_query=True, fusion="scores", keyword_weight=0.1, hint_weight=0.5)
+DEFAULT_TUNING = Tuning(clean_query=True, fusion="evidence", keyword_weight=0.1, question_weight=0.3,
+                        question_keyword_weight=0.2, hint_weight=0.5, document_weight=0.2)
+
+
+def no_close_match(confidence: float | None, unknown_names: list[str]) -> bool:
+    """Whether to say that nothing answers the question: it names someone or something the index never
+    mentions, or (when measured) no candidate comes close in meaning."""
+    return bool(unknown_names) or (confidence is not None and confidence < NO_CLOSE_MATCH)
 
 _DEFLECTION = re.compile(
     r"\b(?:"

@@ -35,6 +35,15 @@ class Result:
         return ", ".join(parts)
 
 
+class Results(list):
+    """The results of one search, best first; `no_close_match` says that none of them answers the
+    question (they are the closest statements, not answers)."""
+
+    def __init__(self, results=(), no_close_match: bool = False):
+        super().__init__(results)
+        self.no_close_match = no_close_match
+
+
 def results_for(db: sqlite3.Connection, chosen: list[tuple[int, float]], query: Query) -> list[Result]:
     """The chosen (id, score) as results, in their order, each with the sentences that best match the query."""
     if not chosen:

@@ -1,4 +1,5 @@
-"""The two retrievers, among the passages the filters allow: BM25 over FTS5, and dense search in FAISS.
+"""The retrievers, among the passages the filters allow: BM25 over FTS5, and dense search in FAISS, over
+the passages and over the reporter questions they answer.
 
 Filters are applied before the cut: the allowed passages are selected in
 SQLite and both retrievers search only among them, so a narrow filter still
@@ -18,23 +19,88 @@ import faiss
 import numpy as np
 
 from ..index import vectors as vector_index
-from .facts import BoundedCache
+from . import evidence
+from .facts import BoundedCache, Facts
 from .fusion import fuse
 from .query import Query
 from .question import Hints
 from .ranking import Tuning, with_document_evidence
 
 _FILTER_CACHE = 32
+_FILTERED_QUESTIONS = 10
 _BM25 = "SELECT rowid, bm25(passages_fts) AS s FROM passages_fts WHERE passages_fts MATCH ?"
+_QUESTION_BM25 = "SELECT rowid, bm25(questions_fts) AS s FROM questions_fts WHERE questions_fts MATCH ?"
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
 
 
 class Retriever:
     """BM25 and dense search over one open version."""
 
-    def __init__(self, db: sqlite3.Connection, vectors: faiss.Index, settings: dict):
-        self.db, self.vectors, self.settings = db, vectors, settings
+    def __init__(self, db: sqlite3.Connection, vectors: faiss.Index, questions: faiss.Index, settings: dict,
+                 facts: Facts, question_db: sqlite3.Connection):
+        self.db, self.vectors, self.questions, self.settings, self.facts = db, vectors, questions, settings, facts
+        self.question_db = question_db  # a second connection, so both BM25 searches run at once
         self._filtered = BoundedCache(_FILTER_CACHE)
+
+    def weighed(self, query: Query, where: tuple[str, list], vector: Future, allowed, wanted: int,
+                tuning: Tuning, hints: Hints, leave_out: frozenset[int] = frozenset()):
+        """The default's hybrid ranking (indexer/search/evidence.py): (id, score) best first, whether every
+        allowed passage was considered, and how close the best candidate comes in meaning. The questions
+        are searched on another thread while the passages are (each search releases the GIL)."""
+        asked = self.facts.questions_of(allowed)
+        asked_keyword = embedding_pool().submit(self.question_keyword, query, asked, wanted, leave_out)
+        keyword = self.keyword(query, where, allowed, wanted)
+        vector = vector.result()
+        asked_dense = embedding_pool().submit(self.question_dense, vector, asked, wanted, leave_out)
+        dense = self.dense(vector, allowed, wanted)
+        asked_keyword, asked_dense = asked_keyword.result(), asked_dense.result()
+        hinted = [self.allowed_ids(hint_where, query) for _, hint_where in _hint_filters(where, hints)]
+        found = self._candidates(allowed, [dense, keyword, *(self.dense(vector, h, wanted) for h in hinted)],
+                                 [asked_dense, asked_keyword], hinted, keyword, asked_keyword)
+        weights = evidence.Weights(tuning.keyword_weight, tuning.question_weight, tuning.question_keyword_weight,
+                                   tuning.hint_weight)
+        totals, confidence = evidence.scores(found, vector, self.vectors, self.questions, self.facts.question_of,
+                                             weights, leave_out)
+        order = np.argsort(-totals, kind="stable")
+        ranked = [(int(found.ids[i]), float(totals[i])) for i in order]
+        if tuning.document_weight:
+            ranked = with_document_evidence(ranked, self.facts.document_of, tuning.document_weight)
+        return ranked, len(dense) < wanted and len(keyword) < wanted, confidence
+
+    def _candidates(self, allowed, passage_lists, question_lists, hinted, keyword, asked_keyword):
+        """Every passage a list names, or that answers a question a list names, within the filters."""
+        ids = {i for found in passage_lists for i, _ in found}
+        ids.update(self.facts.answers_to([q for found in question_lists for q, _ in found]).tolist())
+        ids = np.array(sorted(ids), dtype=np.int64)
+        if allowed is not None:
+            ids = ids[np.isin(ids, allowed)]
+        boosted = np.full(len(ids), bool(hinted))
+        for within in hinted:
+            boosted &= np.isin(ids, within)
+        return evidence.Candidates(ids, dict(keyword), dict(asked_keyword), boosted)
+
+    def question_dense(self, vector: np.ndarray, asked: np.ndarray | None, wanted: int,
+                       leave_out: frozenset[int]) -> list[tuple[int, float]]:
+        """(question id, cosine) of the reporter questions closest to the user's, among `asked` (None: all)."""
+        found = vector_index.search(self.questions, vector_index.QUESTION_SETTINGS, vector,
+                                    wanted + len(leave_out), asked)
+        return [(q, s) for q, s in found if q not in leave_out][:wanted]
+
+    def question_keyword(self, query: Query, asked: np.ndarray | None, wanted: int,
+                         leave_out: frozenset[int]) -> list[tuple[int, float]]:
+        """(question id, BM25) of the reporter questions that share the query's words, among `asked`. FTS5
+        cannot keep to a set of ids that is not one run (a `rowid IN` list took 850 ms), so under a filter the
+        best matches of the whole index are taken, _FILTERED_QUESTIONS times more, and kept to `asked`."""
+        expression = query.fts_expression()
+        if not expression or (asked is not None and not len(asked)):
+            return []
+        limit = (wanted if asked is None else _FILTERED_QUESTIONS * wanted) + len(leave_out)
+        rows = self.question_db.execute(f"{_QUESTION_BM25} ORDER BY s LIMIT ?", [expression, limit]).fetchall()
+        found = [(int(q), -float(s)) for q, s in rows if int(q) not in leave_out]
+        if asked is not None:
+            kept = np.isin([q for q, _ in found], asked)
+            found = [pair for pair, keep in zip(found, kept) if keep]
+        return found[:wanted]
 
     def ranked(self, query: Query, where: tuple[str, list], vector: Future | None, allowed, mode: str,
                wanted: int, tuning: Tuning, hints: Hints, document_of: np.ndarray):
