@@ -1,9 +1,10 @@
-"""Measure answer quality: every configuration on both question sets, over one index per model.
+"""Measure answer quality: every configuration on the three question sets, over one index per model.
 
-No leakage: a passage's prompting question is stored in SQLite for display
-only; it is neither embedded nor in the keyword index (`check_no_leakage`
-verifies both on the index the eval uses), so a query can never be matched
-against its own question text.
+No leakage: a passage's prompting question is evidence for it only through
+the question tables (questions_fts, questions.faiss), never in the passage's
+own keywords or vector (`check_no_leakage` verifies both on the index the
+eval uses), so leaving a sampled pair's question out of the question evidence
+(`Case.leave_out`, passed to `Index.rank`) leaves nothing of it to match.
 
 The baselines run all-MiniLM-L6-v2 as it ships; the default runs the default
 model, that model adapted to briefings with other briefings' pairs
@@ -12,7 +13,9 @@ passages: the chosen corpus slice plus every judged document. A question set
 whose answers lie in a document the adapter was trained on runs the default
 on the plain model's index instead (`model_for`); the dev set's judged
 documents span 2021-2024, so it does. Only pairs from the slice's own
-documents are sampled (indexer/evaluation/cases.py).
+documents are sampled (indexer/evaluation/cases.py). The shared questions run
+every configuration on its own model and report the split instead
+(indexer/evaluation/shared.py).
 """
 
 from __future__ import annotations
@@ -28,14 +31,15 @@ from pathlib import Path
 from ..embedding import adapter
 from ..embedding.embedder import BASE_MODEL, DEFAULT_MODEL, content_hash, model_name
 from ..errors import IndexCorrupt, IndexMissing
-from ..index.build import EMBED_INPUT, build_index
+from ..index.build import EMBED_INPUT, build_index, passage_settings
 from ..index.opening import open_version
 from ..ingest.passages import MAX_WORDS
 from ..search import Index
 from ..search.ranking import DEFAULT_TUNING, PLAIN, Tuning, is_non_answer
-from .cases import (CORPUS_ROOT, DEVSET, Case, answer_documents, dev_cases, eval_sources, passage_texts,
-                    read_devset, sample_pairs)
+from .cases import (CORPUS_ROOT, DEVSET, SHARED_QUESTIONS, Case, answer_documents, dev_cases, eval_sources,
+                    judged_files, passage_texts, read_devset, read_shared, sample_pairs, shared_cases)
 from .metrics import auto_metrics, dev_metrics, mean_metrics
+from .shared import readable_shared, run_shared
 
 DEFAULT_CORPUS = (CORPUS_ROOT / "press-briefings" / "2022-03",)
 EVAL_ROOT = Path("/tmp/eval")
@@ -67,7 +71,7 @@ def matches(index_dir: Path, sources: list[str], model: str) -> bool:
     return (
         sorted(str(Path(s).resolve()) for s in manifest.sources) == sources
         and manifest.model == model
-        and manifest.passage_settings == {"max_words": MAX_WORDS, "embed_input": EMBED_INPUT}
+        and manifest.passage_settings == passage_settings(MAX_WORDS)
     )
 
 
@@ -121,7 +125,8 @@ def run_config(index: Index, cases: list[Case], mode: str, tuning: Tuning, dev: 
     started = time.perf_counter()
     for case in cases:
         t0 = time.perf_counter()
-        ranking = [pid for pid, _ in index.rank(case.query, k=depth, mode=mode, per_doc=per_doc, tuning=tuning)]
+        ranking = [pid for pid, _ in index.rank(case.query, k=depth, mode=mode, per_doc=per_doc, tuning=tuning,
+                                                 leave_out=case.leave_out)]
         times.append(time.perf_counter() - t0)
         rows.append(dev_metrics(ranking, case.relevant) if dev else auto_metrics(ranking, case.relevant))
         non_answers.extend(is_non_answer(text) for text in passage_texts(index, ranking[:10]))
@@ -144,11 +149,12 @@ def evaluate(
     devset_path: Path = DEVSET,
     configs: dict[str, tuple[str, Tuning, str]] = CONFIGS,
     progress: bool = True,
+    shared_path: Path = SHARED_QUESTIONS,
 ) -> dict:
     """Build or reuse the eval indexes (one per model, under `index_root`), then score every
-    configuration on both question sets."""
-    devset = read_devset(devset_path)
-    sources = eval_sources(corpus, devset)
+    configuration on the three question sets."""
+    devset, shared = read_devset(devset_path), read_shared(shared_path)
+    sources = eval_sources(corpus, judged_files(devset, shared))
     built, indexes = {}, {}
     for model in dict.fromkeys([BASE_MODEL, *(model for _, _, model in configs.values())]):
         index_dir, built[model] = ensure_index(sources, index_root, model, progress=progress)
@@ -157,6 +163,7 @@ def evaluate(
     plain = indexes[BASE_MODEL]  # where the pairs are drawn and the dev quotes found (same passages in each)
     pairs = sample_pairs(plain, corpus, sample, seed)
     judged = dev_cases(plain, devset)
+    asked = shared_cases(plain, shared)
     documents = {"pairs": answer_documents(pairs), "dev": answer_documents(judged)}
     runs_on = {kind: {name: model_for(model, docs) for name, (_, _, model) in configs.items()}
                for kind, docs in documents.items()}
@@ -170,17 +177,19 @@ def evaluate(
             "encoders": {model: index.manifest.encoder for model, index in indexes.items()},
             "sample": len(pairs), "seed": seed, "devset": str(devset_path), "devset_questions": len(judged),
             "devset_unmatched_quotes": sum(len(c.unmatched) for c in judged),
+            "shared": str(shared_path), "shared_questions": len(asked),
             "default": vars(DEFAULT_TUNING),
             "runs_on": runs_on,
         },
         "results": {},
     }
-    for name, (mode, tuning, _) in configs.items():
+    for name, (mode, tuning, model) in configs.items():
         auto = run_config(indexes[runs_on["pairs"][name]["model"]], pairs, mode, tuning, dev=False)
         dev = run_config(indexes[runs_on["dev"][name]["model"]], judged, mode, tuning, dev=True)
         report["results"][name] = {
             **auto.metrics, "seconds": auto.seconds, "median_ms": auto.median_ms, "p95_ms": auto.p95_ms,
             "dev": {**dev.metrics, "non_answers@10": dev.non_answers_at_10, "seconds": dev.seconds},
+            **({"shared": run_shared(indexes[model], asked, mode, tuning)} if asked else {}),
         }
     for index in indexes.values():
         index.close()
@@ -211,4 +220,6 @@ def readable_report(report: dict) -> str:
             if run["training_documents"]:
                 lines.append(f"{name} ran the {kind} on {run['model']}: {run['training_documents']} of their "
                              "answer documents trained the adapted model")
+    if config.get("shared_questions"):
+        lines += readable_shared(report["results"])
     return "\n".join(lines)
