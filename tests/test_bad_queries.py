@@ -90,7 +90,7 @@ def test_nothing_a_question_says_reaches_the_database_as_sql(seeds_dir, name):
     result = run(seeds_dir, ["search", ANSWERED[name], "--mode", "keyword", "--json"])
     assert result.exit_code == 0, result.output
     stats = json.loads(run(seeds_dir, ["stats", "--json"]).stdout)
-    assert (stats["documents"], stats["passages"]) == (2, 18)
+    assert (stats["documents"], stats["passages"]) == (2, 16)
 
 
 @pytest.mark.parametrize("mode", ["keyword", "dense", "hybrid"])

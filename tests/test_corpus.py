@@ -94,7 +94,7 @@ def test_inspect_json_on_the_seeds_and_a_copy():
     assert REPORT_KEYS <= set(report)
     assert (report["files"], report["failed"], report["documents"]) == (3, [], 2)
     assert report["duplicates"] == [{"kept": COPY_ID, "dropped": [SEED_ID], "similarity": 0.992}]
-    assert (report["turns"], report["passages"], report["qa_pairs"]) == (23, 19, 7)
+    assert (report["turns"], report["passages"], report["qa_pairs"]) == (23, 16, 7)
     assert report["roles"] == {"official": 11, "reporter": 7, "moderator": 5}
     assert report["non_official_passages"] == 0
     assert report["kinds"] == {"background call": 2}
@@ -102,14 +102,15 @@ def test_inspect_json_on_the_seeds_and_a_copy():
 
 
 def test_inspect_names_the_officials_of_a_briefing():
-    """77 answers follow a question; Sullivan's opening, after Psaki hands over, inherits the one she answered."""
+    """73 answers follow a question (a greeting such as "Happy Friday." is none); Sullivan's opening, after Psaki
+    hands over, inherits the one she answered; replies such as "Yeah." are turns but no passages."""
     report = report_of(BRIEFINGS / "2022-02" / (
         "2022-02-11-press-briefing-by-press-secretary-jen-psaki-and-national-security-advisor-jake-sullivan-"
         "february-11-2022.md"
     ))
 
     assert report["speakers"] == [{"name": "Jen Psaki", "turns": 50}, {"name": "Jake Sullivan", "turns": 31}]
-    assert (report["turns"], report["qa_pairs"], report["passages"]) == (162, 78, 100)
+    assert (report["turns"], report["qa_pairs"], report["passages"]) == (162, 73, 75)
 
 
 def test_inspect_readable_summary():
@@ -122,7 +123,7 @@ def test_inspect_readable_summary():
         "documents          2  (kinds: background call 2)",
         "duplicates merged  1",
         "speaker turns      23  (official 11, reporter 7, moderator 5)",
-        "answer passages    19",
+        "answer passages    16",
         "question-answer    7",
         "",
         "top official speakers (turns):",

@@ -16,7 +16,7 @@ from indexer.search import Index
 
 pytest_plugins = ["index_fixtures"]
 
-FILES = (layout.MANIFEST, layout.DATABASE, layout.VECTORS)
+FILES = (layout.MANIFEST, layout.DATABASE, layout.VECTORS, layout.QUESTION_VECTORS)
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_opening_a_damaged_file_names_it_and_the_rebuild_command(seeds_copy, nam
     assert f"python -m indexer build PATH... --index {seeds_copy}" in message
 
 
-@pytest.mark.parametrize("name", [layout.DATABASE, layout.VECTORS])
+@pytest.mark.parametrize("name", [layout.DATABASE, layout.VECTORS, layout.QUESTION_VECTORS])
 def test_check_finds_the_damaged_file_and_exits_2(seeds_copy, name):
     version = layout.current_version(seeds_copy)
     flip_byte(version / name, 0.5)
@@ -111,6 +111,8 @@ def test_check_passes_a_whole_index(seeds_dir):
         f"ok       {version / layout.MANIFEST}: checksum ok",
         f"ok       {version / layout.DATABASE}: {manifest['files'][layout.DATABASE]['bytes']} bytes, SHA-256 ok",
         f"ok       {version / layout.VECTORS}: {manifest['files'][layout.VECTORS]['bytes']} bytes, SHA-256 ok",
+        f"ok       {version / layout.QUESTION_VECTORS}: "
+        f"{manifest['files'][layout.QUESTION_VECTORS]['bytes']} bytes, SHA-256 ok",
         f"the index at {seeds_dir} is whole (version {version.name})",
     ]
 
@@ -128,7 +130,7 @@ def test_a_damaged_index_is_rebuilt_from_scratch_not_reused(seeds_copy):
 
     report = build_index(SEED_FILES, seeds_copy, progress=False)
 
-    assert (report.embedded, report.reused) == (18, 0)
+    assert (report.embedded, report.reused) == (24, 0)  # 16 passages and 8 prompts
     assert check(seeds_copy).exit_code == 0
 
 

@@ -31,6 +31,12 @@ DEVSET = [
     {"id": "t2", "question": "What is the price of tea?",
      "relevant": [{"doc_id": OIL_BAN, "quote": "no passage says this"}]},
 ]
+SHARED = [
+    {"id": "s1", "query": "Were European allies asked to stop buying Russian oil too?", "kind": "paraphrase",
+     "relevant": [{"doc": f"{OIL_BAN}.md", "phrase": "did not ask them to join us"}]},
+    {"id": "s2", "query": "What did the White House say about the Kalush Orchestra Eurovision win?", "kind": "none",
+     "relevant": []},
+]
 
 
 def test_reciprocal_rank_counts_the_first_relevant_within_k():
@@ -60,10 +66,12 @@ def eval_run(tmp_path_factory):
     """Two evals over the same slice and index folder: the first builds, the second reuses.
     Returns the plain model's index, where the baselines ran."""
     folder = tmp_path_factory.mktemp("eval")
-    devset = folder / "devset.jsonl"
+    devset, shared = folder / "devset.jsonl", folder / "questions.jsonl"
     devset.write_text("\n".join(json.dumps(item) for item in DEVSET) + "\n")
-    first = runs.evaluate(CALLS, sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, progress=False)
-    second = runs.evaluate(CALLS, sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, progress=False)
+    shared.write_text("\n".join(json.dumps(item) for item in SHARED) + "\n")
+    options = dict(sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, shared_path=shared,
+                   progress=False)
+    first, second = runs.evaluate(CALLS, **options), runs.evaluate(CALLS, **options)
     return Path(first["config"]["indexes"][BASE_MODEL]), first, second
 
 
@@ -72,11 +80,14 @@ def test_the_report_has_every_configuration_and_metric(eval_run):
     assert list(report["results"]) == ["keyword", "dense", "hybrid", "default"]
     for result in report["results"].values():
         assert set(result) == {"mrr@10", "ndcg@10", "recall@1", "recall@10", "recall@100",
-                               "seconds", "median_ms", "p95_ms", "dev"}
+                               "seconds", "median_ms", "p95_ms", "dev", "shared"}
         assert set(result["dev"]) == {"hit@1", "hit@10", "mrr@10", "non_answers@10", "seconds"}
+        assert set(result["shared"]) == {"hit@1", "hit@10", "mrr@10", "questions", "by_kind", "by_training",
+                                         "no_close_match"}
+        assert result["shared"]["questions"] == 2 and set(result["shared"]["by_kind"]) == {"paraphrase"}
         assert 0 <= result["mrr@10"] <= 1 and result["recall@1"] <= result["recall@10"] <= result["recall@100"]
     config = report["config"]
-    assert (config["passages"], config["sample"], config["seed"]) == (57, 15, 3)
+    assert (config["passages"], config["sample"], config["seed"]) == (54, 15, 3)
     assert (config["devset_questions"], config["devset_unmatched_quotes"], config["built"]) == (2, 1, True)
     assert config["models"] == {"keyword": BASE_MODEL, "dense": BASE_MODEL, "hybrid": BASE_MODEL,
                                 "default": DEFAULT_MODEL}
@@ -106,11 +117,27 @@ def test_questions_never_reach_either_retriever(eval_run):
     runs.check_no_leakage(index)
     assert [row[1] for row in index.db.execute("PRAGMA table_info(passages_fts)")] == ["text"]
     rows = index.db.execute("SELECT text, content_hash, question FROM passages").fetchall()
-    assert sum(question is not None for _, _, question in rows) == 37
+    assert sum(question is not None for _, _, question in rows) == 34
     assert all(content_hash(text) == key for text, key, _ in rows)
     index.manifest.passage_settings = {"max_words": 200, "embed_input": "question + passage text"}
     with pytest.raises(IndexCorrupt, match="questions left out"):
         runs.check_no_leakage(index)
+
+
+def test_a_sampled_pair_leaves_its_own_question_out(eval_run):
+    """Leave-one-out: the pair's question is indexed as evidence for its answer; ranked with its question id
+    left out, that copy adds nothing, so its answer scores what a new question of the same words would."""
+    index = Index.open(eval_run[0])
+    case = cases.sample_pairs(index, CALLS, 1, 3)[0]
+    marks = ",".join("?" * len(case.relevant))
+    asked = {row[0] for row in index.db.execute(
+        f"SELECT question_id FROM passages WHERE passage_id IN ({marks})", sorted(case.relevant))}
+    with_own = dict(index.rank(case.query, k=200))
+    without = dict(index.rank(case.query, k=200, leave_out=case.leave_out))
+    answer = sorted(case.relevant)[0]
+
+    assert asked == set(case.leave_out) and len(asked) == 1
+    assert with_own[answer] > without.get(answer, 0.0) + 0.05
 
 
 def test_sampling_is_fixed_by_the_seed_and_stays_in_the_slice(eval_run):

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from corpus_slices import CHINA_CALL, REPO, SEED_COPY, SEED_FILES, UPCOMING_CALL, background_calls_march
@@ -27,21 +28,27 @@ def contents(index_dir: Path) -> dict:
     db = sqlite3.connect(index_dir / "current" / "podium.sqlite")
     try:
         found = {table: db.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall()
-                 for table in ("documents", "turns", "passages")}
+                 for table in ("documents", "turns", "passages", "questions")}
         found["embeddings"] = sorted(db.execute("SELECT content_hash, vector FROM embeddings"))
         found["keywords"] = db.execute(
             "SELECT rowid, bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH 'russia OR china OR call' "
             "ORDER BY rank, rowid").fetchall()
-        db.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES ('integrity-check', 1)")
+        found["question keywords"] = db.execute(
+            "SELECT rowid, bm25(questions_fts) FROM questions_fts WHERE questions_fts MATCH 'russia OR china OR call' "
+            "ORDER BY rank, rowid").fetchall()
+        for keywords in ("passages_fts", "questions_fts"):
+            db.execute(f"INSERT INTO {keywords}({keywords}, rank) VALUES ('integrity-check', 1)")
         return found
     finally:
         db.close()
 
 
 def vectors_of(index_dir: Path):
+    """The passages' vectors, then the questions'."""
     index = Index.open(index_dir)
     try:
-        return index.vectors.reconstruct_n(0, index.vectors.ntotal)
+        return np.concatenate([index.vectors.reconstruct_n(0, index.vectors.ntotal),
+                               index.question_vectors.reconstruct_n(0, index.question_vectors.ntotal)])
     finally:
         index.close()
 
@@ -66,7 +73,7 @@ def test_adding_a_transcript_patches_the_database_into_what_a_build_from_scratch
     added = build_index(after, tmp_path / "index", progress=False)
     build_index(after, tmp_path / "scratch", progress=False)
 
-    assert (added.documents_added, added.embedded) == (1, 13)
+    assert (added.documents_added, added.embedded) == (1, 19)  # its passages and their prompts
     assert len(whole_writes) == 2 and "scratch" in str(whole_writes[1])
     assert contents(tmp_path / "index") == contents(tmp_path / "scratch")
     assert (vectors_of(tmp_path / "index") == vectors_of(tmp_path / "scratch")).all()
@@ -89,7 +96,7 @@ def test_a_change_to_most_passages_writes_the_database_whole(tmp_path, whole_wri
     build_index([CHINA_CALL, *SEED_FILES], tmp_path / "index", progress=False)
     report = build_index(SEED_FILES, tmp_path / "index", progress=False)
 
-    assert len(whole_writes) == 2 and report.passages == 18
+    assert len(whole_writes) == 2 and report.passages == 16
 
 
 # The parse cache.

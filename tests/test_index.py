@@ -61,7 +61,7 @@ def test_an_index_is_a_current_symlink_to_a_finished_version(seeds_dir):
 
     assert link.is_symlink() and os.readlink(link) == f"builds/{version.name}"
     assert version.parent == seeds_dir / "builds" and not version.name.endswith(".partial")
-    assert sorted(p.name for p in version.iterdir()) == ["manifest.json", "podium.sqlite", "vectors.faiss"]
+    assert sorted(p.name for p in version.iterdir()) == ["manifest.json", "podium.sqlite", "questions.faiss", "vectors.faiss"]
     assert (seeds_dir / "build.lock").is_file()
 
 
@@ -70,34 +70,40 @@ def test_the_manifest_records_how_the_index_was_built(seeds_dir):
     corpus = read_corpus(SEED_FILES, progress=False)
     turns = sum(len(t) for t in corpus.turns.values())
 
-    assert manifest["format_version"] == FORMAT_VERSION == 1
+    assert manifest["format_version"] == FORMAT_VERSION == 2
     assert manifest["model"] == DEFAULT_MODEL and manifest["dimension"] == 384
     assert manifest["normalized"] is True and manifest["faiss_index"] == "IndexFlatIP"
-    assert manifest["passage_settings"] == {"max_words": 200, "embed_input": "passage text"}
-    assert manifest["counts"] == {"documents": 2, "turns": turns, "passages": 18, "speakers": 1, "failed_files": 0}
+    assert manifest["passage_settings"] == {"max_words": 200, "embed_input": "passage text",
+                                            "question_input": "prompting question, else document title"}
+    assert manifest["counts"] == {"documents": 2, "turns": turns, "passages": 16, "questions": 8, "speakers": 1,
+                                  "failed_files": 0}
     assert manifest["date_range"] == ["2021-12-30", "2022-02-12"]
     assert manifest["doc_ids"] == [doc.doc_id for doc in corpus.documents]
     assert manifest["sources"] == [str(p) for p in SEED_FILES] and manifest["built_at"]
 
 
-def test_the_database_holds_every_table_and_one_vector_per_passage(seeds_dir):
+def test_the_database_holds_every_table_and_one_vector_per_passage_and_question(seeds_dir):
     version = seeds_dir / "current"
     db = sqlite3.connect(version / "podium.sqlite")
     counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("documents", "turns", "passages", "embeddings", "passages_fts")}
+              for t in ("documents", "turns", "passages", "embeddings", "passages_fts", "questions", "questions_fts")}
+    asked = db.execute("SELECT count(DISTINCT question_id) FROM passages").fetchone()[0]
     migrations = db.execute("SELECT version FROM migrations").fetchall()
     ids = [row[0] for row in db.execute("SELECT id FROM passages ORDER BY id")]
     vector = db.execute("SELECT vector FROM embeddings LIMIT 1").fetchone()[0]
     db.close()
 
-    assert {"documents", "turns", "passages", "embeddings", "passages_fts", "migrations",
-            "passages_date", "passages_speaker", "passages_doc"} <= tables(version / "podium.sqlite")
+    assert {"documents", "turns", "passages", "embeddings", "passages_fts", "questions", "questions_fts",
+            "migrations", "passages_date", "passages_speaker", "passages_doc"} <= tables(version / "podium.sqlite")
     turns = sum(len(t) for t in read_corpus(SEED_FILES, progress=False).turns.values())
-    assert counts == {"documents": 2, "turns": turns, "passages": 18, "embeddings": 18, "passages_fts": 18}
-    assert migrations == [(1,)]
-    assert ids == list(range(18))
+    assert counts == {"documents": 2, "turns": turns, "passages": 16, "embeddings": 24, "passages_fts": 16,
+                      "questions": 8, "questions_fts": 8}
+    assert asked == 8
+    assert migrations == [(1,), (2,)]
+    assert ids == list(range(16))
     assert len(vector) == 384 * 4
-    assert load_vectors(version, 18).ntotal == 18
+    assert load_vectors(version, 16).ntotal == 16
+    assert load_vectors(version, 8, layout.QUESTION_VECTORS).ntotal == 8
 
 
 # Incremental rebuilds.
@@ -120,19 +126,21 @@ def test_rebuilds_embed_only_what_changed_and_forget_removed_files(tmp_path):
     (folder / CHINA_CALL.name).unlink()
     removed = build_index([folder], index_dir, progress=False)
 
-    assert (first.documents_added, first.embedded, first.passages) == (2, 18, 18)
-    assert (again.embedded, again.reused, again.documents_kept, again.documents_added) == (0, 18, 2, 0)
-    assert len({p.text for p in new_passages}) == len(new_passages) == 13
-    assert (added.embedded, added.reused, added.documents_added, added.documents_kept) == (13, 18, 1, 2)
+    # the seeds: 16 passages and 8 prompts (6 questions, 2 titles); the China call: 12 passages and 7 prompts
+    assert (first.documents_added, first.embedded, first.passages) == (2, 24, 16)
+    assert (again.embedded, again.reused, again.documents_kept, again.documents_added) == (0, 24, 2, 0)
+    assert len({p.text for p in new_passages}) == len(new_passages) == 12
+    assert (added.embedded, added.reused, added.documents_added, added.documents_kept) == (19, 24, 1, 2)
     assert any(r.doc_id == new_doc for r in found_before)
-    assert (removed.documents_removed, removed.embedded, removed.documents, removed.passages) == (1, 0, 2, 18)
+    assert (removed.documents_removed, removed.embedded, removed.documents, removed.passages) == (1, 0, 2, 16)
 
     index = Index.open(index_dir)
     assert index.db.execute("SELECT count(*) FROM passages WHERE doc_id = ?", (new_doc,)).fetchone()[0] == 0
     assert index.db.execute("SELECT count(*) FROM documents WHERE doc_id = ?", (new_doc,)).fetchone()[0] == 0
     assert index.db.execute("SELECT count(*) FROM turns WHERE doc_id = ?", (new_doc,)).fetchone()[0] == 0
-    assert index.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 18
-    assert index.vectors.ntotal == 18
+    assert index.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 24
+    assert index.db.execute("SELECT count(*) FROM questions WHERE doc_id = ?", (new_doc,)).fetchone()[0] == 0
+    assert index.vectors.ntotal == 16
     assert new_doc not in index.manifest.doc_ids
     assert not any(r.doc_id == new_doc for r in index.search("what Xi said about Russia", k=18, per_doc=0))
     assert index.search("Xi Jinping", mode="keyword") == []
@@ -195,7 +203,7 @@ def test_a_build_killed_while_embedding_leaves_the_old_index_answering(tmp_path)
     assert layout.current_version(index_dir) == version
     assert answers(index_dir) == before
     report = build_index([*SEED_FILES, CHINA_CALL], index_dir, progress=False)
-    assert (report.documents, report.embedded) == (3, 13)
+    assert (report.documents, report.embedded) == (3, 19)
 
 
 KILL_BEFORE_VECTORS = textwrap.dedent("""

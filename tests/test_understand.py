@@ -31,18 +31,36 @@ def test_clean_question_drops_pleasantries_but_never_everything(asked, cleaned):
     ("a recession in the summer of 2022", ("2022-06-01", "2022-08-31")),
     ("the 2021 jump in inflation", ("2021-01-01", "2021-12-31")),
     ("on March 7, 2022", ("2022-03-05", "2022-03-09")),
+    ("in the week of March 7, 2022", ("2022-03-07", "2022-03-13")),
+    ("the border in late 2023", ("2023-09-01", "2023-12-31")),
+    ("inflation in mid-2022", ("2022-05-01", "2022-08-31")),
     ("baby formula shortage", (None, None)),
 ])
 def test_read_period(asked, period):
     assert read_period(asked) == period
 
 
-def test_read_speakers_needs_a_full_name_or_a_saying_verb():
+def test_read_speakers_by_full_name_or_surname_as_written():
     assert read_speakers("What did Kirby say about the Houthis?", NAMES) == ("John Kirby",)
     assert read_speakers("How did Jake Sullivan justify cluster munitions?", NAMES) == ("Jake Sullivan",)
     assert read_speakers("What did Dr. Fauci say about Delta?", NAMES) == ("Anthony Fauci",)
-    assert read_speakers("What did the U.S. hope to get out of Biden's meeting with Xi?", NAMES) == ()
+    assert read_speakers("Kirby on whether Russia has become Beijing's junior partner", NAMES) == ("John Kirby",)
+    assert read_speakers("Jean-Pierre: is the President running?", NAMES) == ("Karine Jean-Pierre",)
+    assert read_speakers("kirby on the Houthis", NAMES) == ()  # a surname as written, capitalized
     assert not read_hints("baby formula shortage", NAMES)
+
+
+def test_the_president_is_the_subject_of_a_question_not_its_speaker():
+    assert read_speakers("What did the U.S. hope to get out of Biden's meeting with Xi?", NAMES) == ()
+    assert read_speakers("Did Joe Biden know in advance?", NAMES) == ()
+
+
+def test_a_day_without_a_year_is_that_day_in_every_year_the_index_holds():
+    hints = read_hints("What did Biden tell Putin on the February 12 call?", NAMES, range(2021, 2023))
+
+    assert hints.periods == (("2021-02-11", "2021-02-13"), ("2022-02-11", "2022-02-13"))
+    assert read_hints("February 29th", NAMES, range(2021, 2025)).periods == (("2024-02-28", "2024-03-01"),)
+    assert read_hints("on February 12, 2022", NAMES, range(2021, 2023)).periods == (("2022-02-10", "2022-02-14"),)
 
 
 def test_non_answers_are_short_or_short_deflections():

@@ -183,17 +183,25 @@ def evaluate(
         },
         "results": {},
     }
-    for name, (mode, tuning, model) in configs.items():
-        auto = run_config(indexes[runs_on["pairs"][name]["model"]], pairs, mode, tuning, dev=False)
-        dev = run_config(indexes[runs_on["dev"][name]["model"]], judged, mode, tuning, dev=True)
-        report["results"][name] = {
-            **auto.metrics, "seconds": auto.seconds, "median_ms": auto.median_ms, "p95_ms": auto.p95_ms,
-            "dev": {**dev.metrics, "non_answers@10": dev.non_answers_at_10, "seconds": dev.seconds},
-            **({"shared": run_shared(indexes[model], asked, mode, tuning)} if asked else {}),
-        }
+    for name, config in configs.items():
+        on = [indexes[runs_on["pairs"][name]["model"]], indexes[runs_on["dev"][name]["model"]], indexes[config[2]]]
+        report["results"][name] = _scored(config, on, pairs, judged, asked)
     for index in indexes.values():
         index.close()
     return report
+
+
+def _scored(config: tuple[str, Tuning, str], indexes: list[Index], pairs: list[Case], judged: list[Case],
+            asked: list[Case]) -> dict:
+    """One configuration's figures on the pairs, the dev set and the shared questions, each on its index."""
+    mode, tuning, _ = config
+    auto = run_config(indexes[0], pairs, mode, tuning, dev=False)
+    dev = run_config(indexes[1], judged, mode, tuning, dev=True)
+    return {
+        **auto.metrics, "seconds": auto.seconds, "median_ms": auto.median_ms, "p95_ms": auto.p95_ms,
+        "dev": {**dev.metrics, "non_answers@10": dev.non_answers_at_10, "seconds": dev.seconds},
+        **({"shared": run_shared(indexes[2], asked, mode, tuning)} if asked else {}),
+    }
 
 
 def readable_report(report: dict) -> str:

@@ -62,7 +62,7 @@ class BuildReport:
 
 
 EMBED_INPUT = "passage text"
-QUESTION_INPUT = "prompting question text"  # questions.faiss: each distinct question of a document, embedded
+QUESTION_INPUT = "prompting question, else document title"  # questions.faiss: each distinct prompt, embedded
 
 
 def passage_settings(max_words: int) -> dict:
@@ -96,7 +96,7 @@ def build_index(
         cache.save()
         previous, previous_manifest = _previous_version(index_dir)
         reusable = previous if _same_embedding(previous_manifest, embedder) else None
-        questions = rows.distinct_questions(corpus.passages)
+        questions = rows.distinct_questions(corpus)
         texts = [embed_input(p) for p in corpus.passages] + [text for _, text in questions]
         hashes = [content_hash(text) for text in texts]
         vectors, embedded = _vectors(texts, hashes, embedder, reusable, progress)

@@ -1,9 +1,11 @@
 """A version's rows in podium.sqlite: written whole, or copied from the previous version with the changes applied.
 
 Rows go in build order: documents, turns and passages as the corpus lists
-them, `passages.id` = row in vectors.faiss; the distinct prompting questions
-of each document in the order their passages come, `questions.id` = row in
-questions.faiss. A patched copy must hold exactly
+them, `passages.id` = row in vectors.faiss; the distinct prompts of each
+document in the order their passages come, `questions.id` = row in
+questions.faiss. A passage's prompt is the reporter question it answers, or,
+when no one asked (an opening statement, a written statement), the
+document's title: every passage has one, so none ranks lower for lacking it. A patched copy must hold exactly
 the rows a whole write would, in the same row order, so it keeps each table's
 longest unchanged run of leading rows and writes the rest again (the
 keyword index follows through FTS5's 'delete' command). A briefing added
@@ -51,18 +53,23 @@ class Rows:
     embeddings: dict[str, int]
 
 
-def distinct_questions(passages: list[Passage]) -> dict[tuple[str, str], int]:
-    """(doc_id, question text) -> question id, numbered in the order the passages come."""
+def distinct_questions(corpus: Corpus) -> dict[tuple[str, str], int]:
+    """(doc_id, prompt text) -> question id, numbered in the order the passages come."""
+    titles = {doc.doc_id: doc.title for doc in corpus.documents}
     questions: dict[tuple[str, str], int] = {}
-    for p in passages:
-        if p.question is not None:
-            questions.setdefault((p.doc_id, p.question), len(questions))
+    for p in corpus.passages:
+        questions.setdefault(_prompt(p, titles), len(questions))
     return questions
+
+
+def _prompt(passage: Passage, titles: dict[str, str]) -> tuple[str, str]:
+    return passage.doc_id, passage.question if passage.question is not None else titles[passage.doc_id]
 
 
 def rows_for(corpus: Corpus, hashes: list[str], questions: dict[tuple[str, str], int]) -> Rows:
     """The rows for `corpus`: `hashes` holds the content hash of each passage, then of each of `questions`."""
     docs = {doc.doc_id: doc for doc in corpus.documents}
+    titles = {doc.doc_id: doc.title for doc in corpus.documents}
     documents = [
         (d.doc_id, d.title, d.date, d.kind, d.source_url, d.source_name, d.path,
          json.dumps([vars(s) for s in d.sources]))
@@ -77,7 +84,7 @@ def rows_for(corpus: Corpus, hashes: list[str], questions: dict[tuple[str, str],
     for row, (p, key) in enumerate(zip(corpus.passages, hashes)):
         doc = docs[p.doc_id]
         passages.append((row, p.passage_id, p.doc_id, p.turn, p.para_start, p.para_end, p.speaker,
-                         p.role, p.question, p.text, doc.date, doc.kind, key, questions.get((p.doc_id, p.question))))
+                         p.role, p.question, p.text, doc.date, doc.kind, key, questions[_prompt(p, titles)]))
     first = len(corpus.passages)
     question_rows = [(number, doc_id, text, hashes[first + number]) for (doc_id, text), number in questions.items()]
     return Rows(documents, turns, passages, question_rows, embeddings)

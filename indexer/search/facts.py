@@ -43,6 +43,12 @@ class Facts:
         return tuple(self.db.execute("SELECT min(date), max(date) FROM passages").fetchone())
 
     @cached_property
+    def years(self) -> range:
+        """The years the index's dates span."""
+        first, last = self.date_range
+        return range(int(first[:4]), int(last[:4]) + 1) if first and last else range(0)
+
+    @cached_property
     def passage_ids(self) -> list[str]:
         """Row (passages.id) -> passage_id."""
         return [row[0] for row in self.db.execute("SELECT passage_id FROM passages ORDER BY id")]

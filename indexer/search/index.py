@@ -45,6 +45,13 @@ def current_version_name(path: str | Path) -> str | None:
     return version.name if version else None
 
 
+def _check(mode: str, k: int) -> None:
+    if mode not in MODES:
+        raise BadQuery(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
+    if k < 1:
+        raise BadQuery("k must be at least 1")
+
+
 def _damage_reported(method):
     """For methods that read the database: a damaged page met mid-query is an IndexCorrupt error."""
 
@@ -122,11 +129,7 @@ class Index:
     def _choose(self, question, k, filters, mode, per_doc, tuning, leave_out=frozenset()):
         """The query, the best k (id, score) and the confidence (None unless measured): candidates are
         fetched wider until k survive the cuts."""
-        """The query, and the best k (id, score): candidates are fetched wider until k survive the cuts."""
-        if mode not in MODES:
-            raise BadQuery(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
-        if k < 1:
-            raise BadQuery("k must be at least 1")
+        _check(mode, k)
         tuning = ranking.DEFAULT_TUNING if tuning is None else tuning
         query = parse_question(question, clean=tuning.clean_query)
         where = filter_sql(filters or Filters(), self._facts)
@@ -135,17 +138,13 @@ class Index:
             return query, [], None
         vector = embedding_pool().submit(self._question_vector, query.text) if mode != "keyword" else None
         searched = replace(query, terms=self._facts.vocabulary.telling(query.terms)) if mode != "dense" else query
-        hints = read_hints(question, self._facts.speaker_names) if tuning.hint_weight else Hints()
+        hints = read_hints(question, self._facts.speaker_names, self._facts.years) if tuning.hint_weight else Hints()
         wanted = max(_MIN_CANDIDATES, 10 * k)
         confidence = None
         for _ in range(_MAX_ROUNDS):
-            if mode == "hybrid" and tuning.fusion == "evidence":
-                ranked, exhausted, confidence = self._retriever.weighed(searched, where, vector, allowed, wanted,
-                                                                        tuning, hints, leave_out)
-            else:
-                ranked, exhausted = self._retriever.ranked(searched, where, vector, allowed, mode, wanted, tuning,
-                                                           hints, self._facts.document_of)
-            ranked = ranking.rerank(ranked, question, tuning, self._texts)
+            ranked, exhausted, confidence = self._retriever.ranking(searched, where, vector, allowed, mode, wanted,
+                                                                    tuning, hints, leave_out)
+            ranked = ranking.rerank(ranked, question, tuning, self._retriever.texts)
             chosen = ranking.cap_per_document(ranked, k, per_doc, self._facts.document_of)
             if len(chosen) >= k or exhausted:
                 break
@@ -155,9 +154,6 @@ class Index:
     def _question_vector(self, text: str) -> np.ndarray:
         return self._question_vectors.get(text, lambda: self.embedder.encode_query(text))
 
-    def _texts(self, ids: list[int]) -> dict[int, str]:
-        return dict(self.db.execute(f"SELECT id, text FROM passages WHERE id IN ({','.join('?' * len(ids))})",
-                                    ids).fetchall())
 
     @_damage_reported
     def speakers(self) -> list[tuple[str, int]]:
@@ -187,18 +183,8 @@ class Index:
 
     @_damage_reported
     def stats(self) -> dict:
-        first, last = self.date_range()
-        speakers = self.speakers()
-        return {
-            "index": str(self.path), "version": self.version.name,
-            "documents": self.db.execute("SELECT count(*) FROM documents").fetchone()[0],
-            "passages": self.vectors.ntotal, "speakers": len(speakers),
-            "top_speakers": [{"name": n, "passages": c} for n, c in speakers[:10]],
-            "kinds": dict(self.kinds()), "date_range": [first, last],
-            "model": self.manifest.model, "encoder": self.manifest.encoder,
-            "dimension": self.manifest.dimension, "built_at": self.manifest.built_at,
-            "size_bytes": layout.directory_size(self.version),
-        }
+        """What the index holds, for `python -m indexer stats`."""
+        return _stats(self)
 
     @_damage_reported
     def match_count(self, question: str, filters: Filters | None = None) -> int:
@@ -217,3 +203,17 @@ class Index:
     def close(self) -> None:
         self.db.close()
         self._retriever.question_db.close()
+
+
+def _stats(index: Index) -> dict:
+    speakers, manifest = index.speakers(), index.manifest
+    return {
+        "index": str(index.path), "version": index.version.name,
+        "documents": index.db.execute("SELECT count(*) FROM documents").fetchone()[0],
+        "passages": index.vectors.ntotal, "speakers": len(speakers),
+        "top_speakers": [{"name": n, "passages": c} for n, c in speakers[:10]],
+        "kinds": dict(index.kinds()), "date_range": list(index.date_range()),
+        "model": manifest.model, "encoder": manifest.encoder,
+        "dimension": manifest.dimension, "built_at": manifest.built_at,
+        "size_bytes": layout.directory_size(index.version),
+    }

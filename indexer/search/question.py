@@ -65,12 +65,13 @@ def _filler(sentence: str) -> bool:
 
 @dataclass(frozen=True)
 class Hints:
-    since: str | None = None
-    until: str | None = None
+    """The periods (since, until) and the speakers a question names: any of the periods, any of the speakers."""
+
+    periods: tuple[tuple[str, str], ...] = ()
     speakers: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.since or self.speakers)
+        return bool(self.periods or self.speakers)
 
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
@@ -84,6 +85,12 @@ _MONTH_YEAR = re.compile(
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11)}
 _SEASON_YEAR = re.compile(r"\b(?P<season>spring|summer|fall|autumn)(?: of)? (?P<year>20\d\d)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(20[12]\d)\b")
+_PART_YEAR = re.compile(r"\b(?P<part>early|mid|late|end of|the end of|beginning of|the beginning of)[ -](?P<year>20\d\d)\b",
+                        re.IGNORECASE)
+_YEAR_PARTS = {"early": (1, 4), "beginning of": (1, 4), "mid": (5, 8), "late": (9, 12), "end of": (9, 12)}
+_MONTH_DAY = re.compile(rf"\b(?P<month>{_MONTH_WORD})\.? (?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?!,? ?(?:of )?20\d\d)",
+                        re.IGNORECASE)
+_WEEK_OF = re.compile(r"\bweek of\s*$", re.IGNORECASE)
 _NOT_FIRST_NAMES = {"The", "Senior", "Surgeon", "Chief", "Dr.", "Mr.", "Ms.", "Mrs.", "Governor", "Secretary"}
 _SUBJECTS = {name for holders in OFFICE_HOLDERS.values() for name, _, _ in holders}
 
@@ -91,7 +98,11 @@ _SUBJECTS = {name for holders in OFFICE_HOLDERS.values() for name, _, _ in holde
 def read_period(text: str) -> tuple[str | None, str | None]:
     """(since, until) ISO dates for the first period the question names, or (None, None)."""
     if match := _MONTH_YEAR.search(text):
-        return _month_range(match)
+        return _month_range(match, week=bool(_WEEK_OF.search(text[: match.start()])))
+    if match := _PART_YEAR.search(text):
+        first, last = _YEAR_PARTS[match["part"].lower().removeprefix("the ")]
+        year = int(match["year"])
+        return dt.date(year, first, 1).isoformat(), _month_end(year, last).isoformat()
     if match := _SEASON_YEAR.search(text):
         first, last = _SEASONS[match["season"].lower()]
         year = int(match["year"])
@@ -101,12 +112,14 @@ def read_period(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _month_range(match: re.Match) -> tuple[str, str]:
+def _month_range(match: re.Match, week: bool = False) -> tuple[str, str]:
+    """The month, its part, or a day (two days either side; "the week of" a day: that day and six after)."""
     year, month = int(match["year"]), _MONTHS[match["month"].lower()]
     end = _month_end(year, month)
     if match["day"] and 1 <= int(match["day"]) <= end.day:
         day = dt.date(year, month, int(match["day"]))
-        return (day - dt.timedelta(days=2)).isoformat(), (day + dt.timedelta(days=2)).isoformat()
+        before, after = (0, 6) if week else (2, 2)
+        return (day - dt.timedelta(days=before)).isoformat(), (day + dt.timedelta(days=after)).isoformat()
     part = (match["part"] or "").lower().removeprefix("the ")
     first = dt.date(year, month, 1)
     if part in ("early", "beginning of", "start of"):
@@ -144,6 +157,22 @@ def named_words(text: str) -> list[str]:
     return _CAPITALIZED.findall(text.strip())
 
 
-def read_hints(text: str, names: Iterable[str]) -> Hints:
+def read_days(text: str, years: Iterable[int]) -> tuple[tuple[str, str], ...]:
+    """A day named without its year ("the February 12 call"): that day, a day either side, in each of `years`."""
+    match = _MONTH_DAY.search(text)
+    if not match:
+        return ()
+    month, day = _MONTHS[match["month"].lower()], int(match["day"])
+    found = []
+    for year in years:
+        if 1 <= day <= calendar.monthrange(year, month)[1]:
+            date = dt.date(year, month, day)
+            found.append(((date - dt.timedelta(days=1)).isoformat(), (date + dt.timedelta(days=1)).isoformat()))
+    return tuple(found)
+
+
+def read_hints(text: str, names: Iterable[str], years: Iterable[int] = ()) -> Hints:
+    """The period (or the days of any year in `years`) and the speakers `text` names."""
     since, until = read_period(text)
-    return Hints(since=since, until=until, speakers=read_speakers(text, names))
+    periods = ((since, until),) if since else read_days(text, years)
+    return Hints(periods=periods, speakers=read_speakers(text, names))

@@ -31,8 +31,9 @@ class Tuning:
     dense_weight: float = 1.0        # fusion weight of the meaning ranking
     keyword_weight: float = 1.0      # fusion weight of the BM25 ranking
     rrf_k: int = RRF_K               # the k of reciprocal rank fusion (fusion "rrf")
-    question_weight: float = 0.0     # fusion "evidence": weight of the cosine to the reporter question answered
+    question_weight: float = 0.0     # fusion "evidence": weight of the reporter question's vector in the exchange's
     question_keyword_weight: float = 0.0  # fusion "evidence": weight of that question's BM25 share
+    question_depth: int = 0          # fusion "evidence": only answers to this many closest prompts score as exchanges
     hint_weight: float = 0.0         # weight of the rankings within a period or speaker the question names (0: off;
     #                                  fusion "evidence": a passage within them scores 1 + this times more)
     non_answer_factor: float = 1.0   # score multiplier for non-answers when the question seeks substance (1: off;
@@ -48,8 +49,9 @@ class Tuning:
 
 
 PLAIN = Tuning()
-DEFAULT_TUNING = Tuning(clean_query=True, fusion="evidence", keyword_weight=0.1, question_weight=0.3,
-                        question_keyword_weight=0.2, hint_weight=0.5, document_weight=0.2)
+DEFAULT_TUNING = Tuning(clean_query=True, fusion="evidence", keyword_weight=0.1, question_weight=1.0,
+                        question_keyword_weight=0.1, question_depth=3, hint_weight=0.5,
+                        document_weight=0.2)
 
 
 def no_close_match(confidence: float | None, unknown_names: list[str]) -> bool:

@@ -42,6 +42,18 @@ class Retriever:
         self.question_db = question_db  # a second connection, so both BM25 searches run at once
         self._filtered = BoundedCache(_FILTER_CACHE)
 
+    def ranking(self, query: Query, where: tuple[str, list], vector: Future | None, allowed, mode: str,
+                wanted: int, tuning: Tuning, hints: Hints, leave_out: frozenset[int]):
+        """(id, score) best first, whether every allowed passage was considered, and the confidence
+        (None unless the ranking measures it): the default's `weighed` in hybrid mode, else `ranked`."""
+        if mode == "hybrid" and tuning.fusion == "evidence":
+            return self.weighed(query, where, vector, allowed, wanted, tuning, hints, leave_out)
+        return (*self.ranked(query, where, vector, allowed, mode, wanted, tuning, hints, self.facts.document_of), None)
+
+    def texts(self, ids: list[int]) -> dict[int, str]:
+        return dict(self.db.execute(f"SELECT id, text FROM passages WHERE id IN ({','.join('?' * len(ids))})",
+                                    ids).fetchall())
+
     def weighed(self, query: Query, where: tuple[str, list], vector: Future, allowed, wanted: int,
                 tuning: Tuning, hints: Hints, leave_out: frozenset[int] = frozenset()):
         """The default's hybrid ranking (indexer/search/evidence.py): (id, score) best first, whether every
@@ -56,7 +68,8 @@ class Retriever:
         asked_keyword, asked_dense = asked_keyword.result(), asked_dense.result()
         hinted = [self.allowed_ids(hint_where, query) for _, hint_where in _hint_filters(where, hints)]
         found = self._candidates(allowed, [dense, keyword, *(self.dense(vector, h, wanted) for h in hinted)],
-                                 [asked_dense, asked_keyword], hinted, keyword, asked_keyword)
+                                 [asked_dense, asked_keyword], hinted, keyword, asked_keyword,
+                                 frozenset(q for q, _ in asked_dense[: tuning.question_depth]))
         weights = evidence.Weights(tuning.keyword_weight, tuning.question_weight, tuning.question_keyword_weight,
                                    tuning.hint_weight)
         totals, confidence = evidence.scores(found, vector, self.vectors, self.questions, self.facts.question_of,
@@ -67,7 +80,7 @@ class Retriever:
             ranked = with_document_evidence(ranked, self.facts.document_of, tuning.document_weight)
         return ranked, len(dense) < wanted and len(keyword) < wanted, confidence
 
-    def _candidates(self, allowed, passage_lists, question_lists, hinted, keyword, asked_keyword):
+    def _candidates(self, allowed, passage_lists, question_lists, hinted, keyword, asked_keyword, closest):
         """Every passage a list names, or that answers a question a list names, within the filters."""
         ids = {i for found in passage_lists for i, _ in found}
         ids.update(self.facts.answers_to([q for found in question_lists for q, _ in found]).tolist())
@@ -77,7 +90,7 @@ class Retriever:
         boosted = np.full(len(ids), bool(hinted))
         for within in hinted:
             boosted &= np.isin(ids, within)
-        return evidence.Candidates(ids, dict(keyword), dict(asked_keyword), boosted)
+        return evidence.Candidates(ids, dict(keyword), dict(asked_keyword), boosted, closest)
 
     def question_dense(self, vector: np.ndarray, asked: np.ndarray | None, wanted: int,
                        leave_out: frozenset[int]) -> list[tuple[int, float]]:
@@ -187,8 +200,9 @@ def _hint_filters(where: tuple[str, list], hints: Hints):
     """(name, where) for each hint: the user's filters narrowed to the period, or to the speakers, named."""
     base, params = where
     narrowed = []
-    if hints.since:
-        narrowed.append(("period", "p.date BETWEEN ? AND ?", [hints.since, hints.until]))
+    if hints.periods:
+        clause = " OR ".join("p.date BETWEEN ? AND ?" for _ in hints.periods)
+        narrowed.append(("period", f"({clause})", [date for period in hints.periods for date in period]))
     if hints.speakers:
         narrowed.append(("speaker", f"p.speaker IN ({','.join('?' * len(hints.speakers))})", list(hints.speakers)))
     for name, clause, extra in narrowed:
