@@ -217,3 +217,8 @@ class Index:
     def close(self) -> None:
         self.db.close()
         self._retriever.question_db.close()
+
+    @_damage_reported
+    def transcript(self, doc_id: str) -> results.Transcript:
+        """The whole document: every turn, with the passages cut from each (BadQuery if there is none)."""
+        return results.transcript(self.db, doc_id)
