@@ -3,6 +3,7 @@ counts that say what is shown, a small timeline of the same passages, downloads 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import textwrap
@@ -22,7 +23,6 @@ from .url_state import date_bounds, search_params, write_url
 
 POOL = 100  # passages a search fetches: the cards, the timeline and the downloads all count these
 NO_CLOSE_MATCH = "No close match: nothing in this index answers this question. The closest statements:"
-SUMMARY_KEY = "podium-summary"
 MORE_SHOWN = 10  # a briefing's further passages shown under its card; the transcript has them all
 
 
@@ -45,7 +45,7 @@ def render_results(index: Index, question: str, filters: Filters) -> None:
     if results.no_close_match:
         st.warning(NO_CLOSE_MATCH)
     summary, chart = st.columns([3, 2], vertical_alignment="top")
-    with summary.container(key=SUMMARY_KEY):
+    with summary.container(key=summary_key(question)):
         st.markdown(summary_line(len(results), len(groups), first + 1, first + len(shown), seconds))
         downloads(question, results)
     if not results.no_close_match:
@@ -56,6 +56,12 @@ def render_results(index: Index, question: str, filters: Filters) -> None:
     if state.get("_return_to") in {g.doc_id for g in shown}:  # Back from its transcript: to its card
         st.html(scroll_script(card_key(state._return_to)), unsafe_allow_javascript=True)
     state._return_to = None
+
+
+def summary_key(question: str) -> str:
+    """The summary's container key, one per question, so a page driver (bench/app_load.py) sees this
+    question's answer arrive even when its counts read as the last one's did."""
+    return "podium-summary-" + hashlib.sha1(question.encode()).hexdigest()[:12]
 
 
 def summary_line(passages: int, briefings: int, first: int, last: int, seconds: float) -> str:
@@ -115,7 +121,11 @@ def render_card(index: Index, group: DocumentResults) -> None:
         st.markdown(source_line(index, best))
         passage(index, best)
         if group.more:
-            with st.expander(f"{len(group.more)} more from this briefing"):
+            more = st.expander(f"{len(group.more)} more from this briefing", key="more-" + card_key(group.doc_id),
+                               on_change="rerun")
+            if not more.open:  # drawn only when opened: ten cards' passages would triple the page's time
+                return
+            with more:
                 for before, result in zip(group.results, group.more[:MORE_SHOWN]):
                     if before is not best:
                         st.divider()

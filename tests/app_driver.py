@@ -10,6 +10,7 @@ from streamlit.testing.v1.element_tree import Block
 
 from indexer.search import Filters, Result
 from indexer.search.results import group_by_document
+from podium_app.results_page import card_key
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 POOL = 100
@@ -98,6 +99,13 @@ def card(block: Block) -> dict:
 def answer(block: Block) -> str:
     """The card's passage as markdown: its third markdown, after the speaker line and the title."""
     return [i for i in block.children.values() if i.type == "markdown"][2].value
+
+
+def open_more(at: AppTest, doc_id: str) -> AppTest:
+    """Open a card's "N more from this briefing" as a click does: its state, then a rerun (it is drawn only
+    when open)."""
+    at.session_state["more-" + card_key(doc_id)] = True
+    return at.run()
 
 
 def more_answers(block: Block) -> list[str]:

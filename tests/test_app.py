@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from app_driver import (DECEMBER_CALL, POOL, PRESIDENCY_CALL, QUESTION, RESULT_FIELDS, SIDEBAR_FILTERS, answer,
-                        as_cards, briefly, card_blocks, cards, change, click, more_answers, open_app, plain, served,
+                        as_cards, briefly, card_blocks, cards, change, click, more_answers, open_app, open_more, plain, served,
                         summary)
 from indexer.search import Filters, Result
 from indexer.search.results import citation, group_by_document
@@ -35,6 +35,9 @@ def test_a_question_shows_one_card_per_briefing_with_its_best_passage_and_the_ot
                                                                          placeholder=" ...")}
     assert shown[december]["asked"].startswith("Thanks so much for doing this. I was wondering if Putin had")
     assert plain(answer(blocks[december])).replace("**", "") == groups[december].best.text
+    assert more_answers(blocks[december]) == []  # drawn when opened
+    open_more(at, groups[december].doc_id)
+    blocks = card_blocks(at)
     assert "The leaders agreed to the sequence of Strategic Stability Dialogue starting on the 9th and 10th in " \
            "Geneva, a NATO-Russia Council conversation on the 12th, and an OSCE meeting on the 13th." \
            in more_answers(blocks[december])[0]
@@ -46,7 +49,7 @@ def test_a_question_shows_one_card_per_briefing_with_its_best_passage_and_the_ot
 def test_a_briefing_with_many_passages_shows_ten_under_its_card_and_says_how_many_more(slice_app, slice_index):
     at = open_app(q=QUESTION, speaker="Jen Psaki")
     groups = group_by_document(slice_index.search(QUESTION, k=POOL, filters=Filters(speakers=("Jen Psaki",))))
-    first = card_blocks(at)[0]
+    first = card_blocks(open_more(at, groups[0].doc_id))[0]
     expander = next(i for i in first.children.values() if i.type == "expander")
 
     assert summary(at).startswith("**The 100 most relevant passages, from 2 briefings** · briefings 1–2 shown")
