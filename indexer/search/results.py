@@ -32,9 +32,9 @@ class Result:
         return asdict(self)
 
     def citation(self) -> str:
-        """"Jen Psaki, Press Briefing by Press Secretary Jen Psaki, 2022-03-01, <url>"."""
-        parts = [self.speaker, self.title, self.date or "undated", self.source_url or self.doc_id]
-        return ", ".join(parts)
+        """"Jen Psaki, Press Briefing by Press Secretary Jen Psaki, March 7th, 2022, <url>": one date
+        (`citation()` below; give it the document's source name to name a source without a link)."""
+        return citation(self)
 
 
 class Results(list):
