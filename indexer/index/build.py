@@ -44,8 +44,9 @@ class BuildReport:
     documents_added: int
     documents_kept: int
     documents_removed: int
-    embedded: int
-    reused: int
+    embedded: int  # distinct texts (passages and their questions) the model embedded
+    reused: int  # texts whose vector came from the previous version
+    repeated: int  # texts the same as an earlier one in this build: embedded once
     failed: list[dict]
     seconds: float
 
@@ -55,7 +56,9 @@ class BuildReport:
             f"(model {self.model})\n"
             f"documents: {self.documents_added} added, {self.documents_kept} kept, "
             f"{self.documents_removed} removed\n"
-            f"passages: {self.embedded} embedded, {self.reused} reused\n"
+            f"passages and prompts: {self.embedded} embedded, {self.reused} reused from the previous version"
+            + (f", {self.repeated} repeated passage{'s' * (self.repeated != 1)} embedded once" if self.repeated else "")
+            + "\n"
             f"encoder: {self.encoder}\n"
             f"{len(self.failed)} files failed; took {self.seconds:.1f} s"
         )
@@ -99,13 +102,10 @@ def build_index(
         questions = rows.distinct_questions(corpus)
         texts = [embed_input(p) for p in corpus.passages] + [text for _, text in questions]
         hashes = [content_hash(text) for text in texts]
-        vectors, embedded = _vectors(texts, hashes, embedder, reusable, progress)
+        vectors, embedded, reused = _vectors(texts, hashes, embedder, reusable, progress)
         version = new_version_dir(index_dir)
         rows.write(version, rows.rows_for(corpus, hashes, questions), vectors, previous=reusable)
-        passages = len(corpus.passages)
-        settings = settings_for(passages)
-        write_vectors(version, vectors[:passages], settings)
-        write_vectors(version, vectors[passages:], QUESTION_SETTINGS, QUESTION_VECTORS)
+        settings = _write_both(version, vectors, len(corpus.passages))
         old_docs = set(previous_manifest.doc_ids)
         manifest = _manifest(corpus, embedder, vectors.shape[1], paths, max_words, settings, len(questions))
         final = publish(index_dir, version, manifest)
@@ -121,10 +121,19 @@ def build_index(
         documents_kept=len(new_docs & old_docs),
         documents_removed=len(old_docs - new_docs),
         embedded=embedded,
-        reused=len(texts) - embedded,
+        reused=reused,
+        repeated=len(texts) - embedded - reused,
         failed=[{"path": f.path, "error": f.error} for f in corpus.failed],
         seconds=round(time.monotonic() - started, 1),
     )
+
+
+def _write_both(version: Path, vectors: np.ndarray, passages: int) -> dict:
+    """vectors.faiss (the first `passages` rows) and questions.faiss (the rest); the passages' index settings."""
+    settings = settings_for(passages)
+    write_vectors(version, vectors[:passages], settings)
+    write_vectors(version, vectors[passages:], QUESTION_SETTINGS, QUESTION_VECTORS)
+    return settings
 
 
 def _previous_version(index_dir: Path) -> tuple[Path | None, Manifest]:
@@ -148,9 +157,10 @@ def _same_embedding(manifest: Manifest, embedder: Embedder) -> bool:
 
 
 def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, reusable: Path | None, progress: bool):
-    """One vector per text (`hashes[i]` is text i's content hash); returns (vectors, how many texts had to be
-    embedded)."""
+    """One vector per text (`hashes[i]` is text i's content hash); returns (vectors, how many distinct texts
+    had to be embedded, how many texts the previous version had vectors for)."""
     known = rows.stored_embeddings(reusable, set(hashes))
+    reused = sum(key in known for key in hashes)
     missing = {}
     for text, key in zip(texts, hashes):
         if key not in known:
@@ -162,7 +172,7 @@ def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, reusable: 
     vectors = np.zeros((len(texts), dimension), dtype=np.float32)
     for row, key in enumerate(hashes):
         vectors[row] = known[key]
-    return vectors, len(missing)
+    return vectors, len(missing), reused
 
 
 def _manifest(corpus: Corpus, embedder: Embedder, dimension: int, paths, max_words: int,

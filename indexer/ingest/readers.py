@@ -44,6 +44,10 @@ _APP_FOOTER = re.compile(
     r"^.*\bOnline by Gerhard Peters and John T\. Woolley|^Filed Under\s*$", re.M
 )
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+# Biden-era pages left www.whitehouse.gov on 2025-01-20 for the archive, at the same path.
+_WHITEHOUSE_BRIEFING_ROOM = re.compile(r"^https?://(?:www\.)?whitehouse\.gov(?=/briefing-room/)", re.I)
+BIDEN_ARCHIVE = "https://bidenwhitehouse.archives.gov"
+_PRESIDENCY_URL = re.compile(r"https?://(?:www\.)?presidency\.ucsb\.edu/[^\s<>\"')\]]+", re.I)
 
 KINDS = (
     ("gaggle", ("gaggle",)),
@@ -97,6 +101,14 @@ def president_on(date: str | None) -> str | None:
         if start <= date < end:
             return name
     return None
+
+
+def archived_url(url: str | None, date: str | None) -> str | None:
+    """A Biden-era whitehouse.gov briefing-room link as it resolves now: the same path on
+    bidenwhitehouse.archives.gov. Other links are kept as they are."""
+    if url and president_on(date) == "Joe Biden":
+        return _WHITEHOUSE_BRIEFING_ROOM.sub(BIDEN_ARCHIVE, url)
+    return url
 
 
 def _read_text(path: Path) -> str:
@@ -164,7 +176,7 @@ def _read_whitehouse(path: Path, text: str) -> Document:
         raise UnreadableFile("malformed front matter: no title")
     date = _iso_date(meta.get("date") or meta.get("published_time"))
     paragraphs = _paragraphs_from_markdown(post.content)
-    return _document(path, title, date, paragraphs, WHITEHOUSE, _url(meta.get("source_url")))
+    return _document(path, title, date, paragraphs, WHITEHOUSE, archived_url(_url(meta.get("source_url")), date))
 
 
 def _read_presidency_project(path: Path, text: str) -> Document:
@@ -178,7 +190,9 @@ def _read_presidency_project(path: Path, text: str) -> Document:
     date = _iso_date(date_line)
     if date is None:
         raise UnreadableFile(f"malformed Presidency Project text: bad date line {date_line[:40]!r}")
-    doc = _document(path, title, date, lines[3:], PRESIDENCY_PROJECT, None)
+    link = _PRESIDENCY_URL.search(text, footer.start())  # the citation footer's own link, if it has one
+    url = "https://www.presidency.ucsb.edu" + link[0].split("presidency.ucsb.edu", 1)[1] if link else None
+    doc = _document(path, title, date, lines[3:], PRESIDENCY_PROJECT, url)
     doc.president = _normal_president(president, date)
     return doc
 

@@ -21,8 +21,12 @@ def results_json(question: str, results: Results, indent: int | None = 2) -> str
     return json.dumps(results_payload(question, results), ensure_ascii=False, indent=indent)
 
 
-def results_csv(results: list[Result]) -> str:
+def results_csv(results: list[Result], bom: bool = False) -> str:
+    """One row per result, every field; `bom` starts it with a UTF-8 byte-order mark, so a spreadsheet
+    (Excel) reads the file as UTF-8 rather than garbling curly quotes and dashes."""
     buffer = io.StringIO()
+    if bom:
+        buffer.write("\ufeff")
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()
     writer.writerows(r.to_dict() for r in results)

@@ -200,6 +200,11 @@ class Index:
         months = Counter(self._facts.months[i] for i, _ in chosen if self._facts.months[i])
         return sorted(months.items())
 
+    @_damage_reported
+    def transcript(self, doc_id: str) -> results.Transcript:
+        """The whole document: every turn, with the passages cut from each (BadQuery if there is none)."""
+        return results.transcript(self.db, doc_id)
+
     def close(self) -> None:
         self.db.close()
         self._retriever.question_db.close()
@@ -217,3 +222,4 @@ def _stats(index: Index) -> dict:
         "dimension": manifest.dimension, "built_at": manifest.built_at,
         "size_bytes": layout.directory_size(index.version),
     }
+

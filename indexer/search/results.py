@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import sqlite3
 from dataclasses import asdict, dataclass
 
@@ -30,9 +32,9 @@ class Result:
         return asdict(self)
 
     def citation(self) -> str:
-        """"Jen Psaki, Press Briefing by Press Secretary Jen Psaki, 2022-03-01, <url>"."""
-        parts = [self.speaker, self.title, self.date or "undated", self.source_url or self.doc_id]
-        return ", ".join(parts)
+        """"Jen Psaki, Press Briefing by Press Secretary Jen Psaki, March 7th, 2022, <url>": one date
+        (`citation()` below; give it the document's source name to name a source without a link)."""
+        return citation(self)
 
 
 class Results(list):
@@ -88,3 +90,93 @@ def context(db: sqlite3.Connection, passage_id: str, before: int = 2, after: int
         (row["doc_id"], row["turn"] - before, row["turn"] + after),
     )
     return [dict(t) | {"is_answer": t["number"] == row["turn"]} for t in turns]
+
+
+_DATE_IN_TITLE = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+"
+    r"\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b|\b\d{4}-\d{2}-\d{2}\b"
+)
+SOURCE_NAMES = {"American Presidency Project": "The American Presidency Project"}
+
+
+def citation(result: Result, source_name: str | None = None) -> str:
+    """"Speaker, Title, Month D, YYYY, link": one date (none added when the title already names one), and
+    where to find it: the link, else the source by name (`source_name`, "The American Presidency
+    Project"), else the document id."""
+    parts = [result.speaker, result.title]
+    if not _DATE_IN_TITLE.search(result.title):
+        parts.append(long_date(result.date) if result.date else "undated")
+    parts.append(result.source_url or SOURCE_NAMES.get(source_name or "", source_name) or result.doc_id)
+    return ", ".join(parts)
+
+
+def long_date(iso: str) -> str:
+    """"2022-03-07" -> "March 7, 2022"."""
+    day = dt.date.fromisoformat(iso)
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+@dataclass
+class DocumentResults:
+    """One document's results in rank order: what the app shows as one card (`best`, then `more`)."""
+
+    doc_id: str
+    results: list[Result]
+
+    @property
+    def best(self) -> Result:
+        return self.results[0]
+
+    @property
+    def more(self) -> list[Result]:
+        return self.results[1:]
+
+
+def group_by_document(results: list[Result]) -> list[DocumentResults]:
+    """The results grouped by document, documents in the order of their best result, each document's
+    results in rank order."""
+    groups: dict[str, DocumentResults] = {}
+    for result in results:
+        groups.setdefault(result.doc_id, DocumentResults(result.doc_id, [])).results.append(result)
+    return list(groups.values())
+
+
+@dataclass
+class Transcript:
+    """A whole document as the index holds it: every turn in order, with the passages cut from each.
+
+    Each turn is a dict: `number`, `speaker`, `role`, `text` (paragraphs joined by blank lines) and
+    `passages`, the passages of that turn as dicts with `passage_id`, `para_start` and `para_end`
+    (the inclusive paragraph span inside the turn)."""
+
+    doc_id: str
+    title: str
+    date: str | None
+    kind: str
+    source_url: str | None
+    source_name: str
+    turns: list[dict]
+
+    def turn_of(self, passage_id: str) -> dict | None:
+        """The turn holding the passage (its full id, or the part after '#'), None if none does."""
+        for turn in self.turns:
+            if any(passage_id in (p["passage_id"], p["passage_id"].partition("#")[2]) for p in turn["passages"]):
+                return turn
+        return None
+
+
+def transcript(db: sqlite3.Connection, doc_id: str) -> Transcript:
+    """Every turn of a document, each with the passages cut from it; BadQuery if the index has no such
+    document."""
+    doc = db.execute("SELECT doc_id, title, date, kind, source_url, source_name FROM documents WHERE doc_id = ?",
+                     (doc_id,)).fetchone()
+    if doc is None:
+        raise BadQuery(f"no document {doc_id!r} in this index")
+    passages: dict[int, list[dict]] = {}
+    for row in db.execute("SELECT passage_id, turn, para_start, para_end FROM passages WHERE doc_id = ? "
+                          "ORDER BY turn, para_start", (doc_id,)):
+        passages.setdefault(row["turn"], []).append(
+            {"passage_id": row["passage_id"], "para_start": row["para_start"], "para_end": row["para_end"]})
+    turns = [dict(t) | {"passages": passages.get(t["number"], [])} for t in db.execute(
+        "SELECT number, speaker, role, text FROM turns WHERE doc_id = ? ORDER BY number", (doc_id,))]
+    return Transcript(**dict(doc), turns=turns)
