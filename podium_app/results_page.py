@@ -44,7 +44,7 @@ def render_results(index: Index, question: str, filters: Filters) -> None:
     shown = groups[first:first + state.per_page]
     if results.no_close_match:
         st.warning(NO_CLOSE_MATCH)
-    summary, chart = st.columns([3, 2], vertical_alignment="top")
+    summary, chart = st.columns([5, 2], vertical_alignment="top")
     with summary.container(key=summary_key(question)):
         st.markdown(summary_line(len(results), len(groups), first + 1, first + len(shown), seconds))
         downloads(question, results)
@@ -68,7 +68,7 @@ def summary_line(passages: int, briefings: int, first: int, last: int, seconds: 
     """What is shown, counted: "**The 100 most relevant passages, from 18 briefings** · briefings 1–10 shown"."""
     counted = (f"The {passages} most relevant passages, from {_n(briefings, 'briefing')}" if passages == POOL
                else f"{_n(passages, 'passage')} from {_n(briefings, 'briefing')}")
-    return f"**{counted}** · briefings {first}–{last} shown · {seconds:.1f} s"
+    return f"**{counted}** · briefings {first}–{last} shown · {seconds:.2f} s"
 
 
 def downloads(question: str, results: list[Result]) -> None:

@@ -1,5 +1,6 @@
 """End to end: `streamlit run app.py` driven by headless Chromium at 1280x900, over the quick-start index
-(README's set-up: the two seeds and March 2022's press briefings) plus one hostile transcript.
+(README's set-up: the two seeds and March 2022's press briefings), and over the seeds plus one hostile
+transcript.
 
 The hostile transcript is a real NATO-summit background call with a paragraph appended to an answer that
 holds a <script>, an <img onerror> and a javascript: link, and a source URL that tries to break out of its
@@ -54,14 +55,23 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory) -> Path:
+    """The quick-start index, as README's set-up command builds it."""
     folder = tmp_path_factory.mktemp("quick-start")
+    build_index(QUICK_START, folder / "index", progress=False)
+    return folder / "index"
+
+
+@pytest.fixture(scope="module")
+def hostile_dir(tmp_path_factory) -> Path:
+    """The seeds and the hostile call."""
+    folder = tmp_path_factory.mktemp("hostile")
     call = frontmatter.load(NATO_CALL)
     assert call.content.count(ANSWER_END) == 1
     call.content = call.content.replace(ANSWER_END, ANSWER_END + HOSTILE_PARAGRAPH)
     call.metadata["source_url"] = HOSTILE_URL
     transcript = folder / "2021-06-14-nato-call.md"
     transcript.write_text(frontmatter.dumps(call))
-    build_index([*QUICK_START, transcript], folder / "index", progress=False)
+    build_index([SEEDS, transcript], folder / "index", progress=False)
     return folder / "index"
 
 
@@ -77,6 +87,12 @@ def groups(index_dir):
 def server(index_dir, tmp_path_factory):
     """The app's URL on a free local port; the server is stopped however the tests end."""
     with streamlit_server(index_dir, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def hostile_server(hostile_dir, tmp_path_factory):
+    with streamlit_server(hostile_dir, tmp_path_factory.mktemp("hostile-server") / "streamlit.log") as url:
         yield url
 
 
@@ -123,6 +139,10 @@ def speakers(groups) -> set[str]:
 def test_one_card_per_briefing_the_first_above_the_fold_and_more_from_each_briefing(page, groups):
     ask(page, QUESTION)
     page.get_by_test_id("stVegaLiteChart").locator("svg.marks").wait_for()
+    if os.environ.get("PODIUM_SCREENSHOT"):
+        page.get_by_label("Ask what officials said").blur()
+        page.mouse.move(VIEWPORT["width"] - 10, VIEWPORT["height"] - 10)
+        page.screenshot(path=REPO / os.environ["PODIUM_SCREENSHOT"])
     cards = page.locator(CARD)
     first = cards.first.bounding_box()
     with_more = next(i for i, g in enumerate(groups[:10]) if len(g.more) >= 2)
@@ -141,12 +161,6 @@ def test_one_card_per_briefing_the_first_above_the_fold_and_more_from_each_brief
                and not t.startswith(("Asked: ", "The copy button"))]
     assert answers[:2] == [words(r.text) for r in groups[with_more].more[:2]]
     assert "?q=What+did+Biden+tell+Putin+about+the+talks+in+Geneva%3F" in page.url
-    if os.environ.get("PODIUM_SCREENSHOT"):
-        more.click()
-        page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
-        page.get_by_label("Ask what officials said").blur()
-        page.mouse.move(0, 0)
-        page.screenshot(path=REPO / os.environ["PODIUM_SCREENSHOT"])
 
 
 def test_the_whole_transcript_opens_at_the_answer_and_back_returns_to_the_results(page, groups):
@@ -214,7 +228,10 @@ def test_copy_citation_copies_one_date_and_the_link(page, groups):
     assert copied.endswith(groups[0].best.source_url) and "bidenwhitehouse.archives.gov" in copied
 
 
-def test_a_hostile_passage_shows_as_text_and_runs_nothing(page):
+def test_a_hostile_passage_shows_as_text_and_runs_nothing(browser, hostile_server):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(WAIT_MS)
+    page.goto(hostile_server)
     ask(page, "Did NATO allies support the drawdown from Afghanistan?")
     paragraph = page.locator("p", has_text="As for the schedule:")
     settle(page, paragraph.first)
@@ -228,3 +245,4 @@ def test_a_hostile_passage_shows_as_text_and_runs_nothing(page):
     assert page.get_by_role("link", name="Background Press Call by a Senior Administration Official On "
                             "President Biden’s Engagements at NATO Summit").first.get_attribute("href") == (
         "https://bidenwhitehouse.archives.gov/briefing-room/x%29%5By%5D%28javascript:window.__pwned=1%29")
+    page.close()
