@@ -127,7 +127,7 @@ def run_build(paths: list[Path], index_dir: Path) -> dict:
         raise RuntimeError(f"build failed with exit code {process.returncode}")
     summary = process.stdout.read().splitlines()
     passages = int(summary[0].split(" documents, ")[1].split()[0])
-    embedded = int(summary[2].split("passages: ")[1].split()[0])
+    embedded = int(summary[2].split("prompts: ")[1].split()[0])
     return {"seconds": round(seconds, 1), "passages": passages, "embedded": embedded, "peak_rss_mb": round(peak / 1e6)}
 
 

@@ -164,7 +164,7 @@ def source_line(index: Index, result: Result) -> str:
 
 def source_name(index: Index, result: Result) -> str | None:
     """Where a result with no link comes from (read from its document only then)."""
-    return None if result.source_url else index.transcript(result.doc_id).source_name
+    return None if result.source_url else index.transcript(result.doc_id).source.name
 
 
 def open_transcript(index: Index, doc_id: str, passage_id: str) -> None:

@@ -56,9 +56,9 @@ def render_transcript(index: Index, doc_id: str, passage_key: str | None) -> Non
 
 def header(transcript: Transcript) -> None:
     st.subheader(escape(transcript.title), anchor=False)
-    url = safe_url(transcript.source_url)
-    source = f"[{escape(SOURCE_NAMES.get(transcript.source_name, transcript.source_name))}]({url})" if url else \
-        escape(SOURCE_NAMES.get(transcript.source_name, transcript.source_name))
+    url = safe_url(transcript.source.url)
+    source = f"[{escape(SOURCE_NAMES.get(transcript.source.name, transcript.source.name))}]({url})" if url else \
+        escape(SOURCE_NAMES.get(transcript.source.name, transcript.source.name))
     date = long_date(transcript.date) if transcript.date else "undated"
     speakers = len({t["speaker"] for t in transcript.turns if t["role"] == "official"})
     st.caption(f"{escape(date)} · {escape(transcript.kind)} · {len(transcript.turns)} turns, "

@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 
 from ..errors import BadQuery
+from ..records import Source
 from .highlight import best_sentences
 from .query import Query
 
@@ -153,8 +154,7 @@ class Transcript:
     title: str
     date: str | None
     kind: str
-    source_url: str | None
-    source_name: str
+    source: Source  # the source it was read from (a merged duplicate's preferred one)
     turns: list[dict]
 
     def turn_of(self, passage_id: str) -> dict | None:
@@ -168,7 +168,7 @@ class Transcript:
 def transcript(db: sqlite3.Connection, doc_id: str) -> Transcript:
     """Every turn of a document, each with the passages cut from it; BadQuery if the index has no such
     document."""
-    doc = db.execute("SELECT doc_id, title, date, kind, source_url, source_name FROM documents WHERE doc_id = ?",
+    doc = db.execute("SELECT doc_id, title, date, kind, path, source_name, source_url FROM documents WHERE doc_id = ?",
                      (doc_id,)).fetchone()
     if doc is None:
         raise BadQuery(f"no document {doc_id!r} in this index")
@@ -179,4 +179,5 @@ def transcript(db: sqlite3.Connection, doc_id: str) -> Transcript:
             {"passage_id": row["passage_id"], "para_start": row["para_start"], "para_end": row["para_end"]})
     turns = [dict(t) | {"passages": passages.get(t["number"], [])} for t in db.execute(
         "SELECT number, speaker, role, text FROM turns WHERE doc_id = ? ORDER BY number", (doc_id,))]
-    return Transcript(**dict(doc), turns=turns)
+    return Transcript(doc["doc_id"], doc["title"], doc["date"], doc["kind"],
+                      Source(doc["path"], doc["source_name"], doc["source_url"]), turns)
