@@ -58,18 +58,17 @@ def distinct_questions(corpus: Corpus) -> dict[tuple[str, str], int]:
     titles = {doc.doc_id: doc.title for doc in corpus.documents}
     questions: dict[tuple[str, str], int] = {}
     for p in corpus.passages:
-        questions.setdefault(_prompt(p, titles), len(questions))
+        questions.setdefault(_prompt(p, titles[p.doc_id]), len(questions))
     return questions
 
 
-def _prompt(passage: Passage, titles: dict[str, str]) -> tuple[str, str]:
-    return passage.doc_id, passage.question if passage.question is not None else titles[passage.doc_id]
+def _prompt(passage: Passage, title: str) -> tuple[str, str]:
+    return passage.doc_id, passage.question if passage.question is not None else title
 
 
 def rows_for(corpus: Corpus, hashes: list[str], questions: dict[tuple[str, str], int]) -> Rows:
     """The rows for `corpus`: `hashes` holds the content hash of each passage, then of each of `questions`."""
     docs = {doc.doc_id: doc for doc in corpus.documents}
-    titles = {doc.doc_id: doc.title for doc in corpus.documents}
     documents = [
         (d.doc_id, d.title, d.date, d.kind, d.source_url, d.source_name, d.path,
          json.dumps([vars(s) for s in d.sources]))
@@ -84,7 +83,7 @@ def rows_for(corpus: Corpus, hashes: list[str], questions: dict[tuple[str, str],
     for row, (p, key) in enumerate(zip(corpus.passages, hashes)):
         doc = docs[p.doc_id]
         passages.append((row, p.passage_id, p.doc_id, p.turn, p.para_start, p.para_end, p.speaker,
-                         p.role, p.question, p.text, doc.date, doc.kind, key, questions[_prompt(p, titles)]))
+                         p.role, p.question, p.text, doc.date, doc.kind, key, questions[_prompt(p, doc.title)]))
     first = len(corpus.passages)
     question_rows = [(number, doc_id, text, hashes[first + number]) for (doc_id, text), number in questions.items()]
     return Rows(documents, turns, passages, question_rows, embeddings)

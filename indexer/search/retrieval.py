@@ -48,7 +48,7 @@ class Retriever:
         (None unless the ranking measures it): the default's `weighed` in hybrid mode, else `ranked`."""
         if mode == "hybrid" and tuning.fusion == "evidence":
             return self.weighed(query, where, vector, allowed, wanted, tuning, hints, leave_out)
-        return (*self.ranked(query, where, vector, allowed, mode, wanted, tuning, hints, self.facts.document_of), None)
+        return (*self.ranked(query, where, vector, allowed, mode, wanted, tuning, hints), None)
 
     def texts(self, ids: list[int]) -> dict[int, str]:
         return dict(self.db.execute(f"SELECT id, text FROM passages WHERE id IN ({','.join('?' * len(ids))})",
@@ -116,7 +116,7 @@ class Retriever:
         return found[:wanted]
 
     def ranked(self, query: Query, where: tuple[str, list], vector: Future | None, allowed, mode: str,
-               wanted: int, tuning: Tuning, hints: Hints, document_of: np.ndarray):
+               wanted: int, tuning: Tuning, hints: Hints):
         """(id, score) best first, and whether every allowed passage was already considered. BM25 runs
         while another thread embeds the question (both release the GIL), so on two cores a hybrid
         query waits for the slower of the two, not their sum."""
@@ -140,7 +140,7 @@ class Retriever:
                 weights[f"keyword {name}"] = tuning.keyword_weight * tuning.hint_weight
         fused = fuse(scored, weights, tuning)
         if tuning.document_weight:
-            fused = with_document_evidence(fused, document_of, tuning.document_weight)
+            fused = with_document_evidence(fused, self.facts.document_of, tuning.document_weight)
         return fused, exhausted
 
     def dense(self, vector: np.ndarray, allowed: np.ndarray | None, wanted: int) -> list[tuple[int, float]]:
