@@ -9,7 +9,8 @@ keeps in memory.
 """
 
 from .filters import Filters
-from .index import DEFAULT_INDEX, MODES, Index, current_version_name, default_index_dir
+from .index import DEFAULT_INDEX, Index, current_version_name, default_index_dir
+from .limits import MAX_K, MAX_QUESTION_CHARS, MODES
 from .results import Result, Results
 
-__all__ = ["DEFAULT_INDEX", "MODES", "Filters", "Index", "Result", "Results", "current_version_name", "default_index_dir"]
+__all__ = ["DEFAULT_INDEX", "MAX_K", "MAX_QUESTION_CHARS", "MODES", "Filters", "Index", "Result", "Results", "current_version_name", "default_index_dir"]

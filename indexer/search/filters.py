@@ -1,20 +1,26 @@
 """What a search is limited to: dates, speakers, role, kinds, as a WHERE clause over the passages.
 
 The clause is applied before the top k are cut (indexer/search/retrieval.py),
-so a narrow filter still returns k results when k exist.
+so a narrow filter still returns k results when k exist. Every field is
+checked here, at the API's edge: a value that cannot be read is a BadQuery
+naming it, never a filter that silently matches nothing.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
+import reprlib
 from dataclasses import dataclass
 
-from dateutil import parser as dateparser
 from rapidfuzz import process
 
 from ..errors import BadQuery
 from ..records import ROLES
+
+DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY (digits 0-9; a one-digit month or day is fine)"
+_BOUND = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{1,2})(?:-(?P<day>[0-9]{1,2}))?)?")
 
 
 @dataclass(frozen=True)
@@ -26,9 +32,10 @@ class Filters:
     kinds: tuple[str, ...] = ()
 
 
-def filter_sql(filters: Filters, facts) -> tuple[str, list]:
+def filter_sql(filters: Filters | None, facts) -> tuple[str, list]:
     """(clause over `passages p`, its parameters); "" for no filter. `facts` (indexer/search/facts.py)
     names the index's speakers and kinds, read only if the filters name some."""
+    filters = _checked(filters)
     clauses, params = [], []
     since = parse_date_bound(filters.since, end=False, name="--since")
     until = parse_date_bound(filters.until, end=True, name="--until")
@@ -56,6 +63,28 @@ def filter_sql(filters: Filters, facts) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
+def _checked(filters: Filters | None) -> Filters:
+    """The filters with every field of the type it must have, else a BadQuery naming the field; an empty
+    field (None, "", ()) is no filter."""
+    if filters is None:
+        return Filters()
+    if not isinstance(filters, Filters):
+        raise BadQuery(f"filters must be a Filters(...), not {type(filters).__name__}")
+    for name in ("since", "until", "role"):
+        value = getattr(filters, name)
+        if value is not None and not isinstance(value, str):
+            raise BadQuery(f"{name} must be text such as '2022-03' or None, not {type(value).__name__}")
+    for name in ("speakers", "kinds"):
+        values = getattr(filters, name)
+        if not values:
+            continue
+        if isinstance(values, str):
+            raise BadQuery(f"{name} must be a tuple of names, e.g. {name}=({values!r},)")
+        if not isinstance(values, (tuple, list)) or not all(isinstance(v, str) and v.strip() for v in values):
+            raise BadQuery(f"{name} must be a tuple of names (non-empty text), not {reprlib.repr(values)}")
+    return filters
+
+
 def _check_kinds(kinds: tuple[str, ...], known: set[str]) -> None:
     for kind in kinds:
         if kind not in known:
@@ -68,7 +97,7 @@ def match_speakers(wanted: tuple[str, ...], names: list[str]) -> list[str]:
     for request in wanted:
         key = request.strip().casefold()
         hits = [n for n in names if n.casefold() == key] or [
-            n for n in names if n.split()[-1].casefold() == key
+            n for n in names if n.split() and n.split()[-1].casefold() == key
         ]
         if not hits:
             close = [m[0] for m in process.extract(request, names, limit=3, score_cutoff=60)]
@@ -79,25 +108,27 @@ def match_speakers(wanted: tuple[str, ...], names: list[str]) -> list[str]:
 
 
 def parse_date_bound(value: str | None, end: bool, name: str) -> str | None:
-    """ISO date for a bound: "2022" and "2022-03" mean the whole year or month."""
-    if value is None or not str(value).strip():
+    """The ISO date a bound means: "2022" and "2022-03" (or "2022-3") are the whole year or month, its first
+    day for a start (`end` False), its last for an end. Anything else is a BadQuery, never a guess."""
+    if value is None or not value.strip():
         return None
-    value = str(value).strip()
-    if re.fullmatch(r"\d{4}", value):
-        return f"{value}-12-31" if end else f"{value}-01-01"
-    if re.fullmatch(r"\d{4}-\d{2}", value):
-        first = dt.date.fromisoformat(f"{value}-01") if _valid_month(value) else None
-        if first is None:
-            raise BadQuery(f"{name} {value!r} is not a date; use YYYY-MM-DD, YYYY-MM or YYYY")
-        if not end:
-            return first.isoformat()
-        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        return (following - dt.timedelta(days=1)).isoformat()
+    text = value.strip()
+    match = _BOUND.fullmatch(text)
+    if match is None:
+        raise BadQuery(_not_a_date(name, text))
+    year, month, day = (int(part) if part else None for part in match.group("year", "month", "day"))
     try:
-        return dateparser.parse(value).date().isoformat()
-    except (ValueError, OverflowError) as exc:
-        raise BadQuery(f"{name} {value!r} is not a date; use YYYY-MM-DD, YYYY-MM or YYYY") from exc
+        if month is None:
+            return (dt.date(year, 12, 31) if end else dt.date(year, 1, 1)).isoformat()
+        if day is None:
+            return dt.date(year, month, calendar.monthrange(year, month)[1] if end else 1).isoformat()
+        return dt.date(year, month, day).isoformat()
+    except ValueError as exc:
+        raise BadQuery(_not_a_date(name, text)) from exc
 
 
-def _valid_month(value: str) -> bool:
-    return 1 <= int(value[5:7]) <= 12
+def _not_a_date(name: str, text: str) -> str:
+    if "/" in text:
+        start, _, finish = (part.strip() for part in text.partition("/"))
+        return f"{name} {text!r} is a range; give each end its own bound: --since {start!r} --until {finish!r}"
+    return f"{name} {text!r} is not a date; use {DATE_FORMS}"

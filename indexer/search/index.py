@@ -19,18 +19,18 @@ import faiss
 import numpy as np
 
 from ..embedding.embedder import Embedder, model_name, shared_embedder
-from ..errors import BadQuery, IndexMismatch
+from ..errors import IndexMismatch
 from ..index import layout, opening, schema
 from ..index.manifest import Manifest
 from . import ranking, results
 from .facts import BoundedCache, Facts
 from .filters import Filters, filter_sql, match_speakers
+from .limits import check_question, check_request
 from .query import Query, parse_query
 from .question import Hints, named_words, parse_question, read_hints
 from .retrieval import Retriever, embedding_pool
 
 DEFAULT_INDEX = Path("data/index")
-MODES = ("hybrid", "dense", "keyword")
 _MIN_CANDIDATES, _GROWTH, _MAX_ROUNDS = 100, 4, 4
 _VECTOR_CACHE = 2048  # question vectors kept (1.5 MB), as the eval asks each question several ways
 
@@ -43,13 +43,6 @@ def current_version_name(path: str | Path) -> str | None:
     """The name of the version an index directory serves now (None if it has none): cheap, one readlink."""
     version = layout.current_version(Path(path))
     return version.name if version else None
-
-
-def _check(mode: str, k: int) -> None:
-    if mode not in MODES:
-        raise BadQuery(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
-    if k < 1:
-        raise BadQuery("k must be at least 1")
 
 
 def _damage_reported(method):
@@ -129,10 +122,10 @@ class Index:
     def _choose(self, question, k, filters, mode, per_doc, tuning, leave_out=frozenset()):
         """The query, the best k (id, score) and the confidence (None unless measured): candidates are
         fetched wider until k survive the cuts."""
-        _check(mode, k)
+        check_request(question, k, mode, per_doc)
         tuning = ranking.DEFAULT_TUNING if tuning is None else tuning
         query = parse_question(question, clean=tuning.clean_query)
-        where = filter_sql(filters or Filters(), self._facts)
+        where = filter_sql(filters, self._facts)
         allowed = self._retriever.allowed_ids(where, query)
         if allowed is not None and len(allowed) == 0:
             return query, [], None
@@ -189,7 +182,8 @@ class Index:
     @_damage_reported
     def match_count(self, question: str, filters: Filters | None = None) -> int:
         """How many passages within the filters contain any of the question's words (all its phrases)."""
-        return self._retriever.match_count(parse_query(question), filter_sql(filters or Filters(), self._facts))
+        check_question(question)
+        return self._retriever.match_count(parse_query(question), filter_sql(filters, self._facts))
 
     @_damage_reported
     def timeline(self, question: str, filters: Filters | None = None, top: int = 200) -> list[tuple[str, int]]:
