@@ -5,6 +5,7 @@ Every command turns a PodiumError into one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -19,7 +20,7 @@ from .index.integrity import check_index
 from .index.layout import rebuild_hint
 from .ingest.corpus import read_corpus
 from .records import ROLES
-from .search import MODES, Filters, Index, Results, default_index_dir
+from .search import MAX_K, MODES, Filters, Index, Results, default_index_dir
 from .search.export import results_csv, results_json
 
 
@@ -40,7 +41,38 @@ def friendly_errors(command):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+@contextlib.contextmanager
+def one_line_usage_errors():
+    """Click's own errors (an unknown option, a missing argument, a bad value) as one `error:` line and
+    exit 2 like every other mistake, instead of click's usage block; `--help` still prints the usage."""
+    try:
+        yield
+    except (OneLineError, click.exceptions.NoArgsIsHelpError):
+        raise
+    except click.ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f"; see: {ctx.command_path} --help" if ctx else ""
+        raise OneLineError(exc.format_message().rstrip(".") + hint) from exc
+
+
+class OneLineErrors(click.Group):
+    def make_context(self, *args, **kwargs):
+        with one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Podium: semantic search over official statements."""
 
@@ -104,7 +136,7 @@ def build(paths, index_dir, model):
 @main.command()
 @click.argument("question", required=False)
 @index_option
-@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many results.")
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, MAX_K), help="How many results.")
 @click.option("--since", help="Earliest date: YYYY-MM-DD, YYYY-MM or YYYY.")
 @click.option("--until", help="Latest date: YYYY-MM-DD, YYYY-MM or YYYY.")
 @click.option("--speaker", "speakers", multiple=True, help="Only this speaker (full name or surname); repeatable.")
@@ -126,7 +158,7 @@ def search(question, index_dir, k, since, until, speakers, role, kinds, mode, pe
         raise BadQuery('give one question, or --queries FILE, e.g.: python -m indexer search "air defense for Ukraine"')
     index = Index.open(index_dir, model=model)
     filters = Filters(since=since, until=until, speakers=speakers, role=role, kinds=kinds)
-    options = dict(k=k, filters=filters, mode=mode, per_doc=per_doc)
+    options = dict(k=k, filters=filters, mode=mode, per_doc=per_doc or None)
     if queries:
         for line in queries:
             if line.strip():

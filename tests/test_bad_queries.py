@@ -11,7 +11,7 @@ from indexer.search import Index
 pytest_plugins = ["index_fixtures"]
 
 ANSWERED = {
-    "100 kB": "Ukraine sanctions " * 5600,
+    "100 kB": ("Ukraine sanctions " * 5556)[:100_000],  # the longest allowed (indexer/search/limits.py)
     "sql": "'; DROP TABLE passages; --",
     "sql in quotes": '"x"; DELETE FROM documents WHERE 1=1; --',
     "fts operators": "NOT Putin OR NEAR(Ukraine sanctions) AND *",
@@ -40,6 +40,24 @@ REFUSED = {
     "unknown speaker": (["search", "Putin", "--speaker", "Nobody Atall"], "no speaker named 'Nobody Atall'"),
     "sql speaker": (["search", "Putin", "--speaker", "x' OR '1'='1"], "no speaker named \"x' OR '1'='1\""),
     "unknown kind": (["search", "Putin", "--kind", "memo'; --"], "unknown kind \"memo'; --\""),
+    "100,001 characters": (["search", "x" * 100_001],
+                           "the question is 100,001 characters; the limit is 100,000 (only the first 2,000 are "
+                           "searched): shorten it"),
+    "arabic-indic digits": (["search", "Putin", "--since", "٢٠٢٢-٠٣"],
+                            "--since '٢٠٢٢-٠٣' is not a date; use YYYY-MM-DD, YYYY-MM or YYYY (digits 0-9"),
+    "arabic-indic year": (["search", "Putin", "--until", "٢٠٢٢"], "--until '٢٠٢٢' is not a date"),
+    "a range": (["search", "Putin", "--since", "2022-02-10/2022-02-20"],
+                "is a range; give each end its own bound: --since '2022-02-10' --until '2022-02-20'"),
+    # click's own errors: one line too, not its usage block.
+    "unknown option": (["search", "Putin", "--sincee", "2022"],
+                       "error: No such option '--sincee'. (Did you mean one of: '--index', '--since'?); see: main search --help"),
+    "k not a number": (["search", "Putin", "-k", "2.5"], "Invalid value for '-k': '2.5' is not a valid integer"),
+    "k too large": (["search", "Putin", "-k", str(10**18)], "Invalid value for '-k': 1000000000000000000 is not in "
+                                                           "the range 1<=x<=1000"),
+    "per-doc negative": (["search", "Putin", "--per-doc", "-1"], "Invalid value for '--per-doc': -1 is not in"),
+    "unknown mode": (["search", "Putin", "--mode", "fuzzy"], "Invalid value for '--mode': 'fuzzy' is not one of"),
+    "no paths to build": (["build"], "error: Missing argument 'PATHS...'; see: main build --help"),
+    "unknown command": (["serch", "Putin"], "error: No such command 'serch'"),
 }
 
 
@@ -71,6 +89,13 @@ def test_unusable_requests_get_one_error_line(seeds_dir, name):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_help_still_prints_the_usage(seeds_dir):
+    result = CliRunner().invoke(main, ["search", "--help"])
+
+    assert result.exit_code == 0 and result.stdout.startswith("Usage: main search [OPTIONS] [QUESTION]")
+    assert "--since TEXT" in result.stdout and result.stderr == ""
 
 
 @pytest.mark.parametrize("name", ["sql", "sql in quotes"])
