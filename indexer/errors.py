@@ -31,3 +31,7 @@ class IndexMismatch(PodiumError):
 
 class BadQuery(PodiumError):
     """An empty query, a bad date or another unusable search request."""
+
+
+class StorageError(PodiumError):
+    """The disk refused a read or a write: it is full, read-only, or this user may not use the path."""

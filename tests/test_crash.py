@@ -35,7 +35,7 @@ HARNESS = textwrap.dedent("""
     import json, os, signal, sys
     from indexer.index.build import build_index
 
-    PHASE_STARTS = {"read_corpus": "reading", "encode": "embedding", "new_version_dir": "writing",
+    PHASE_STARTS = {"read_corpus": "reading", "encode": "embedding", "new_version": "writing",
                     "publish": "publishing"}
     kill_at, index_dir, files = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
     calls, starts = 0, {}

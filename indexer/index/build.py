@@ -28,8 +28,9 @@ from . import rows
 from .integrity import check_version
 from .layout import QUESTION_VECTORS, current_version
 from .manifest import Manifest, read_manifest
-from .publishing import build_lock, new_version_dir, publish
+from .publishing import build_lock, new_version, publish
 from .schema import FORMAT_VERSION, connect_readonly
+from .storage import storage_errors
 from .vectors import QUESTION_SETTINGS, settings_for, write_vectors
 
 
@@ -87,6 +88,11 @@ def build_index(
 ) -> BuildReport:
     started = time.monotonic()
     index_dir = Path(index_dir)
+    with storage_errors(index_dir, writing=True):
+        return _build(paths, index_dir, model, progress, max_words, started)
+
+
+def _build(paths, index_dir: Path, model: str | None, progress: bool, max_words: int, started: float) -> BuildReport:
     cache = parse_cache.ParseCache(index_dir / parse_cache.FILE)
     corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache)
     if not corpus.passages:
@@ -103,12 +109,12 @@ def build_index(
         texts = [embed_input(p) for p in corpus.passages] + [text for _, text in questions]
         hashes = [content_hash(text) for text in texts]
         vectors, embedded, reused = _vectors(texts, hashes, embedder, reusable, progress)
-        version = new_version_dir(index_dir)
-        rows.write(version, rows.rows_for(corpus, hashes, questions), vectors, previous=reusable)
-        settings = _write_both(version, vectors, len(corpus.passages))
-        old_docs = set(previous_manifest.doc_ids)
-        manifest = _manifest(corpus, embedder, vectors.shape[1], paths, max_words, settings, len(questions))
-        final = publish(index_dir, version, manifest)
+        with new_version(index_dir) as version:
+            rows.write(version, rows.rows_for(corpus, hashes, questions), vectors, previous=reusable)
+            settings = _write_both(version, vectors, len(corpus.passages))
+            manifest = _manifest(corpus, embedder, vectors.shape[1], paths, max_words, settings, len(questions))
+            final = publish(index_dir, version, manifest)
+    old_docs = set(previous_manifest.doc_ids)
     new_docs = {doc.doc_id for doc in corpus.documents}
     return BuildReport(
         index_dir=str(index_dir),
@@ -138,10 +144,10 @@ def _write_both(version: Path, vectors: np.ndarray, passages: int) -> dict:
 
 def _previous_version(index_dir: Path) -> tuple[Path | None, Manifest]:
     """The version to reuse vectors from; a damaged one is simply rebuilt from scratch."""
-    previous = current_version(index_dir)
-    if previous is None:
-        return None, Manifest()
     try:
+        previous = current_version(index_dir)
+        if previous is None:
+            return None, Manifest()
         manifest = read_manifest(previous)
         connect_readonly(previous).close()
     except IndexCorrupt:

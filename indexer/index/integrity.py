@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import IndexMissing
 from .layout import DATABASE, MANIFEST, QUESTION_VECTORS, VECTORS, build_hint, current_version
 from .manifest import Manifest, digest, read_manifest
+from .storage import storage_errors
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,11 @@ def file_digests(version: Path) -> dict[str, dict]:
 def check_index(index_dir: Path) -> tuple[Path, list[FileCheck]]:
     """The current version and what verifying each of its files found (for `indexer check`)."""
     index_dir = Path(index_dir)
-    version = current_version(index_dir)
-    if version is None:
-        raise IndexMissing(f"no index at {index_dir}; build one first, e.g.: {build_hint(index_dir)}")
-    return version, check_version(version, read_manifest(version))
+    with storage_errors(index_dir, writing=False):
+        version = current_version(index_dir)
+        if version is None:
+            raise IndexMissing(f"no index at {index_dir}; build one first, e.g.: {build_hint(index_dir)}")
+        return version, check_version(version, read_manifest(version))
 
 
 def check_version(version: Path, manifest: Manifest) -> list[FileCheck]:

@@ -65,6 +65,8 @@ def read_manifest(version: Path) -> Manifest:
         raw = json.loads((version / MANIFEST).read_text())
     except FileNotFoundError as exc:
         raise IndexCorrupt(f"{version / MANIFEST} is missing; {rebuild_hint(version)}") from exc
+    except PermissionError:
+        raise  # not damage: indexer/index/storage.py says whose permission is missing
     except (OSError, ValueError) as exc:
         raise IndexCorrupt(f"{version / MANIFEST} is unreadable ({exc}); {rebuild_hint(version)}") from exc
     return Manifest.from_dict(raw)

@@ -12,6 +12,7 @@ from .integrity import check_version
 from .layout import QUESTION_VECTORS, build_hint, current_version, rebuild_hint
 from .manifest import Manifest, read_manifest
 from .schema import FORMAT_VERSION, connect_readonly
+from .storage import storage_errors
 from .vectors import load_vectors
 
 _OPEN_ATTEMPTS = 3
@@ -42,6 +43,11 @@ def open_current(path: Path) -> tuple[Path, Manifest, sqlite3.Connection, faiss.
     If files vanish while opening because builds swapped in newer versions and
     pruned this one meanwhile, the version current now is opened instead.
     """
+    with storage_errors(path, writing=False):
+        return _open_current(path)
+
+
+def _open_current(path: Path) -> tuple[Path, Manifest, sqlite3.Connection, faiss.Index, faiss.Index]:
     for attempt in range(1, _OPEN_ATTEMPTS + 1):
         resolved = current_version(path)
         try:

@@ -1,7 +1,7 @@
 """Writing a version beside the current one and swapping it in: one build at a time, atomic, pruned.
 
 A build takes the lock (a killed build's leftovers are cleared), writes
-`builds/<id>.partial/`, and `publish` seals the manifest, renames the folder
+`builds/<id>.partial/` (removed at once if the build fails), and `publish` seals the manifest, renames the folder
 and moves the `current` symlink onto it with one rename; a reader of the
 version it replaced keeps it until the next build.
 """
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import PodiumError
+from ..errors import IndexCorrupt, PodiumError
 from .integrity import file_digests
 from .layout import BUILDS, CURRENT, LOCK, current_version
 from .manifest import Manifest, write_manifest
@@ -40,25 +40,46 @@ def build_lock(index_dir: Path):
         yield
 
 
-def new_version_dir(index_dir: Path) -> Path:
+@contextmanager
+def new_version(index_dir: Path):
+    """A fresh `builds/<id>.partial/` to write a version into (under the lock). If the build fails before
+    `publish` has made it current, it is removed at once, renamed or not: a full disk is not left full."""
     path = index_dir / BUILDS / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.partial"
     path.mkdir(parents=True)
-    return path
+    try:
+        yield path
+    except BaseException:
+        if _replaced_version(index_dir) != _final(path):
+            shutil.rmtree(_final(path), ignore_errors=True)
+        _remove_unfinished(index_dir)
+        raise
 
 
 def publish(index_dir: Path, version: Path, manifest: Manifest) -> Path:
     """Finish a version and make it current in one atomic rename; older versions are pruned."""
     write_manifest(version, replace(manifest, files=file_digests(version)))
     _fsync_tree(version)
-    final = version.with_name(version.name.removesuffix(".partial"))
+    final = _final(version)
     version.rename(final)
-    previous = current_version(index_dir)
+    previous = _replaced_version(index_dir)
     link_tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
     os.symlink(Path(BUILDS) / final.name, link_tmp)
     os.replace(link_tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
     _prune_old_versions(index_dir, keep=[final, previous])
     return final
+
+
+def _final(version: Path) -> Path:
+    return version.with_name(version.name.removesuffix(".partial"))
+
+
+def _replaced_version(index_dir: Path) -> Path | None:
+    """The version `current` points at, if it can be followed: a build replaces a link that loops."""
+    try:
+        return current_version(index_dir)
+    except IndexCorrupt:
+        return None
 
 
 def _remove_unfinished(index_dir: Path) -> None:

@@ -62,8 +62,10 @@ def build(vectors: np.ndarray, settings: dict, seed: int = 1) -> faiss.Index:
 
 
 def write_vectors(version: Path, vectors: np.ndarray, settings: dict, name: str = VECTORS) -> None:
-    """The version's vectors.faiss (or another vector file `name`), of the kind `settings` names."""
-    faiss.write_index(build(vectors, settings), str(version / name))
+    """The version's vectors.faiss (or another vector file `name`), of the kind `settings` names; written
+    through a Python file, so a full or read-only disk is an OSError (indexer/index/storage.py)."""
+    with open(version / name, "wb") as handle:
+        faiss.write_index(build(vectors, settings), faiss.PyCallbackIOWriter(handle.write))
 
 
 def load_vectors(version: Path, expected: int, name: str = VECTORS) -> faiss.Index:
