@@ -155,3 +155,55 @@ def test_a_manifest_that_lost_half_its_checksums_is_damaged(seeds_copy):
 
     with pytest.raises(IndexCorrupt, match="it has lost part of its checksums"):
         Index.open(seeds_copy)
+
+
+LOOPS = {
+    "current -> current": [("current", "current")],
+    "current -> a -> b -> a": [("current", "a"), ("a", "b"), ("b", "a")],
+}
+
+
+def make_loop(index_dir: Path, links) -> None:
+    (index_dir / layout.CURRENT).unlink()
+    for name, target in links:
+        (index_dir / name).unlink(missing_ok=True)
+        (index_dir / name).symlink_to(target)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+@pytest.mark.parametrize("command", [["check"], ["search", "Putin"], ["stats"]])
+def test_a_current_link_that_loops_is_reported_as_damage(seeds_copy, loop, command):
+    make_loop(seeds_copy, LOOPS[loop])
+
+    result = CliRunner().invoke(main, [*command, "--index", str(seeds_copy)])
+
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: the index is damaged: its link {seeds_copy / 'current'} loops (")
+    assert result.stderr.endswith(f"); rebuild it with: python -m indexer build PATH... --index {seeds_copy}\n")
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_build_replaces_a_current_link_that_loops(seeds_copy, loop):
+    make_loop(seeds_copy, LOOPS[loop])
+
+    result = CliRunner().invoke(main, ["build", *map(str, SEED_FILES), "--index", str(seeds_copy)])
+
+    assert result.exit_code == 0, result.output
+    assert check(seeds_copy).exit_code == 0
+    assert [r.doc_id for r in Index.open(seeds_copy).search("Putin", k=1, mode="keyword")] == [
+        "2022-02-12-background-press-call-biden-putin"]
+
+
+def test_text_damaged_under_an_open_index_is_reported_as_damage(seeds_copy):
+    """The database changes under an open index (verified on open, then overwritten): a passage's text no
+    longer decodes, an SQLite error that carries no error code. It is IndexCorrupt, not an AttributeError."""
+    index = Index.open(seeds_copy)
+    database = layout.current_version(seeds_copy) / layout.DATABASE
+    data = database.read_bytes()
+    database.write_bytes(data.replace(b"sanctions", b"\xffanctions"))
+
+    with pytest.raises(IndexCorrupt) as raised:
+        index.search("sanctions", k=5, mode="keyword")
+
+    assert str(raised.value).startswith(f"{database} is damaged (OperationalError: \"Could not decode to UTF-8 column 'text'")
+    assert str(raised.value).endswith(f"rebuild it with: python -m indexer build PATH... --index {seeds_copy}")

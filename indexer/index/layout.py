@@ -16,7 +16,10 @@ beside it. See docs/index-format.md.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
+
+from ..errors import IndexCorrupt
 
 MANIFEST = "manifest.json"
 DATABASE = "podium.sqlite"
@@ -28,10 +31,17 @@ LOCK = "build.lock"
 
 
 def current_version(index_dir: Path) -> Path | None:
+    """The version `current` points at; None if there is none; IndexCorrupt if the link cannot be followed
+    (it points at itself or loops), which the next build repairs."""
     link = index_dir / CURRENT
     if not link.is_symlink() and not link.exists():
         return None
-    target = link.resolve()
+    try:
+        target = link.resolve()
+    except (RuntimeError, OSError) as exc:  # RuntimeError: Python 3.11's "Symlink loop"; OSError (ELOOP) later
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            raise
+        raise IndexCorrupt(f"the index is damaged: its link {link} loops ({exc}); {rebuild_hint(index_dir)}") from exc
     return target if target.is_dir() else None
 
 

@@ -80,10 +80,16 @@ def connect_readonly(version: Path) -> sqlite3.Connection:
 
 @contextmanager
 def damage_reported(version: Path):
-    """Damage the open check did not read turns up mid-query: report it like damage found on open."""
+    """Damage the open check did not read turns up mid-query: report it like damage found on open.
+
+    The database was verified on open and is read-only, so any error SQLite reports about it while reading
+    (whatever its kind, with or without an error code) means the file changed or the disk failed under it;
+    errors of Podium's own making (sqlite3.ProgrammingError, InterfaceError) stay bugs."""
     try:
         yield
+    except (sqlite3.ProgrammingError, sqlite3.InterfaceError):
+        raise
     except sqlite3.DatabaseError as exc:
-        if not (exc.sqlite_errorname or "").startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-            raise
-        raise IndexCorrupt(f"{version / DATABASE} is damaged ({exc}); {rebuild_hint(version)}") from exc
+        kind = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+        detail = repr(str(exc)[:80])  # the message may quote damaged text: cut, and escaped for the terminal
+        raise IndexCorrupt(f"{version / DATABASE} is damaged ({kind}: {detail}); {rebuild_hint(version)}") from exc
