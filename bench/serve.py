@@ -34,7 +34,7 @@ def free_port() -> int:
 def streamlit_server(index_dir: Path, log_path: Path, startup_seconds: float = 60):
     """Yield the app's URL (http://127.0.0.1:PORT/) serving `index_dir`."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+    command = [sys.executable, "-m", "streamlit", "run", "app.py",  # on 127.0.0.1: .streamlit/config.toml
                "--server.port", str(port), "--server.headless", "true"]
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=os.environ | {"PODIUM_INDEX": str(index_dir)},

@@ -13,6 +13,7 @@ refreshed with `PODIUM_SCREENSHOT=docs/screenshot.png .venv/bin/python -m pytest
 
 import os
 import re
+import socket
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -246,3 +247,23 @@ def test_a_hostile_passage_shows_as_text_and_runs_nothing(browser, hostile_serve
                             "President Biden’s Engagements at NATO Summit").first.get_attribute("href") == (
         "https://bidenwhitehouse.archives.gov/briefing-room/x%29%5By%5D%28javascript:window.__pwned=1%29")
     page.close()
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The addresses a socket listens on at `port`, from the kernel's tables (IPv4 and IPv6)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, local_port = local.split(":")
+            if state == "0A" and int(local_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))  # each 32-bit word reversed
+                found.add(socket.inet_ntop(socket.AF_INET if width == 8 else socket.AF_INET6, words))
+    return found
+
+
+def test_the_app_is_served_on_this_machine_only(server):
+    """Started as README starts it (no --server.address), the app listens on 127.0.0.1 alone, not on every
+    interface (.streamlit/config.toml)."""
+    assert listening_addresses(urlsplit(server).port) == {"127.0.0.1"}
