@@ -135,15 +135,14 @@ def _known_kinds(index: Index, wanted: tuple[str, ...], notices: list[str]) -> l
 
 def _url_date(value: str | None, label: str, default: dt.date, bounds: tuple[dt.date, dt.date],
               notices: list[str]) -> dt.date:
-    """The link's date ("2022-03-07", "2022-03" or "2022"), kept inside the index's dates."""
-    if not value:
-        return default
+    """The link's date (any form the search takes: "2022-03-07", "2022-03", "2022-3" or "2022"), kept inside
+    the index's dates."""
     try:
-        day = dt.date.fromisoformat(parse_date_bound(value, end=label == "To", name=label))
-    except (BadQuery, ValueError):
+        bound = parse_date_bound(value, end=label == "To", name=label)
+    except BadQuery:
         notices.append(f"{label} date {value} is not a date (use YYYY-MM-DD)")
         return default
-    return min(max(day, bounds[0]), bounds[1])
+    return default if bound is None else min(max(dt.date.fromisoformat(bound), bounds[0]), bounds[1])
 
 
 def _one(params: dict[str, tuple[str, ...]], key: str) -> str | None:

@@ -35,6 +35,18 @@ def test_the_url_restores_the_question_and_every_filter(slice_app, slice_index):
     assert not [w.value for w in at.warning if "does not have" in w.value]  # no notice about the link itself
 
 
+def test_a_link_s_dates_are_read_as_the_search_reads_them(slice_app, slice_index):
+    """One parser for the link and the search (indexer/search/filters.py): 2022-2 is February, digits that
+    are not 0-9 are named in a notice, spaces are no date at all."""
+    at = open_app(q=QUESTION, since="2022-2", until="٢٠٢٢-٠٣")
+    spaces = open_app(q=QUESTION, since="  ")
+
+    assert at.date_input(key="since").value == dt.date(2022, 2, 1)
+    assert at.date_input(key="until").value == dt.date(2022, 3, 31)  # the index's last day
+    assert plain(at.warning[0].value).endswith("- To date ٢٠٢٢-٠٣ is not a date (use YYYY-MM-DD)")
+    assert spaces.date_input(key="since").value == dt.date(2021, 12, 30) and not spaces.warning
+
+
 def test_a_link_naming_what_the_index_lacks_says_so_in_a_notice(slice_app, slice_index):
     at = open_app(q=QUESTION, speaker=["John Kirby", "psaki"], kind=["rally", "gaggle"], since="2022-13-45")
 
