@@ -23,7 +23,8 @@ pytest_plugins = ["index_fixtures"]
 QUESTION = "What did the White House say about sanctions on Russia?"
 QUESTIONS = (QUESTION, "air defense for Ukraine", "gas prices", '"central bank" reserves', "Kirby said in March")
 REFUSED = "refused"
-EXAMPLES = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=2000, deadline=None, database=None,  # nothing written into the repository
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 # What a value means, by README's table: written apart from indexer/search/filters.py.
