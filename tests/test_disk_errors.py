@@ -181,6 +181,6 @@ def test_reading_an_index_without_permission_is_one_error_line(seeds_copy, witho
         version.chmod(0o755)
 
     assert error_line(completed.returncode, completed.stderr) == (
-        f"error: no permission to read {version / layout.MANIFEST}; search as a user who may read {seeds_copy} "
+        f"error: no permission to read {version / layout.MANIFEST}; run as a user who may read {seeds_copy} "
         f"(e.g. chmod -R a+rX {seeds_copy}), or use another --index DIR")
     assert completed.stdout == ""

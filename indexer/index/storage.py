@@ -10,6 +10,7 @@ left as they are. A build that meets one removes its half-written version
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,11 +47,12 @@ def storage_errors(index_dir: Path, writing: bool):
 
 
 def _message(kind: str, where: Path, index_dir: Path, writing: bool, detail: str) -> str:
+    inside = Path(os.path.realpath(where)).is_relative_to(os.path.realpath(index_dir))  # else a transcript
+    if kind == "denied" and not (writing and inside):
+        top, other = (index_dir, ", or use another --index DIR") if inside else (where, "")
+        return f"no permission to read {where}; run as a user who may read {top} (e.g. chmod -R a+rX {top}){other}"
     if not writing:
-        if kind != "denied":
-            return f"cannot read {where} ({detail}); check the disk, then search again"
-        return (f"no permission to read {where}; search as a user who may read {index_dir} "
-                f"(e.g. chmod -R a+rX {index_dir}), or use another --index DIR")
+        return f"cannot read {where} ({detail}); check the disk, then search again"
     fixes = {
         "full": f"no space left on the disk holding {where} ({detail}); free some space, or build into another "
                 f"--index DIR",
