@@ -14,6 +14,7 @@ import textwrap
 
 import click
 
+from .controls import printable
 from .errors import BadQuery, IndexCorrupt, PodiumError
 from .index.build import build_index
 from .index.integrity import check_index
@@ -22,6 +23,7 @@ from .ingest.corpus import read_corpus
 from .records import ROLES
 from .search import MAX_K, MODES, Filters, Index, Results, default_index_dir
 from .search.export import results_csv, results_json
+from .search.results import shown_title
 
 
 NO_CLOSE_MATCH = "No close match: nothing in this index answers the question. The closest statements:"
@@ -35,17 +37,24 @@ def friendly_errors(command):
         try:
             return command(*args, **kwargs)
         except PodiumError as exc:
-            click.echo(f"error: {exc}", err=True)
+            say(f"error: {exc}", err=True)
             sys.exit(2)
 
     return wrapper
+
+
+def say(text: str, err: bool = False) -> None:
+    """Print readable output with every control character shown escaped (indexer/controls.py), so a file
+    name, a title or a link cannot send the terminal an escape sequence. JSON (which escapes them itself) and
+    CSV are machine output, printed as they are."""
+    click.echo(printable(text), err=err)
 
 
 class OneLineError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+        say(f"error: {self.message}", err=True)
 
 
 @contextlib.contextmanager
@@ -87,7 +96,7 @@ def inspect(paths, as_json):
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        click.echo(_readable_report(report))
+        say(_readable_report(report))
 
 
 def _readable_report(report: dict) -> str:
@@ -130,7 +139,7 @@ index_option = click.option(
 def build(paths, index_dir, model):
     """Index transcripts (files or folders): embed new passages, swap the new index in."""
     report = build_index(list(paths), index_dir or default_index_dir(), model=model)
-    click.echo(report.summary())
+    say(report.summary())
 
 
 @main.command()
@@ -149,7 +158,8 @@ def build(paths, index_dir, model):
 @click.option("--model", default=None, help="Fail unless the index was built with this model.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
-@click.option("--queries", type=click.File("r"), help="Batch: one question a line; prints one JSON line each.")
+@click.option("--queries", type=click.File("rb"),
+              help="Batch: one question a line (UTF-8); prints one JSON line each.")
 @friendly_errors
 def search(question, index_dir, k, since, until, speakers, role, kinds, mode, per_doc, model,
            as_json, as_csv, queries):
@@ -160,10 +170,9 @@ def search(question, index_dir, k, since, until, speakers, role, kinds, mode, pe
     filters = Filters(since=since, until=until, speakers=speakers, role=role, kinds=kinds)
     options = dict(k=k, filters=filters, mode=mode, per_doc=per_doc or None)
     if queries:
-        for line in queries:
-            if line.strip():
-                results = index.search(line.strip(), **options)
-                click.echo(results_json(line.strip(), results, indent=None))
+        for number, line in enumerate(queries, start=1):
+            if asked := _query_line(line, number, queries.name):
+                click.echo(results_json(asked, index.search(asked, **options), indent=None))
         return
     results = index.search(question, **options)
     if as_json:
@@ -171,7 +180,7 @@ def search(question, index_dir, k, since, until, speakers, role, kinds, mode, pe
     elif as_csv:
         click.echo(results_csv(results), nl=False)
     else:
-        click.echo(_readable_results(results))
+        say(_readable_results(results))
 
 
 @main.command()
@@ -184,7 +193,7 @@ def stats(index_dir, as_json):
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    click.echo(
+    say(
         f"index       {info['index']} (version {info['version']}, built {info['built_at']})\n"
         f"documents   {info['documents']}\n"
         f"passages    {info['passages']}\n"
@@ -206,10 +215,10 @@ def check(index_dir):
     index_dir = index_dir or default_index_dir()
     version, checks = check_index(index_dir)
     for item in checks:
-        click.echo(f"{'DAMAGED' if item.damaged else 'ok':8} {item.path}: {item.detail}")
+        say(f"{'DAMAGED' if item.damaged else 'ok':8} {item.path}: {item.detail}")
     if any(item.damaged for item in checks):
         raise IndexCorrupt(f"the index at {index_dir} is damaged; {rebuild_hint(version)}")
-    click.echo(f"the index at {index_dir} is whole (version {version.name})")
+    say(f"the index at {index_dir} is whole (version {version.name})")
 
 
 @main.command("eval")
@@ -231,7 +240,10 @@ def evaluate_command(more_paths, corpus, sample, seed, index_root, as_json):
     corpus = [*corpus, *more_paths]
     report = evaluate(corpus or DEFAULT_CORPUS, sample=sample, seed=seed, index_root=index_root,
                       progress=sys.stderr.isatty())
-    click.echo(json.dumps(report, indent=2) if as_json else readable_report(report))
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        say(readable_report(report))
 
 
 def _readable_results(results: Results) -> str:
@@ -239,7 +251,7 @@ def _readable_results(results: Results) -> str:
         return "No passages match. Loosen the filters or try other words."
     blocks = [NO_CLOSE_MATCH] if results.no_close_match else []
     for r in results:
-        lines = [f"{r.rank}. {r.speaker} ({r.role}), {r.date or 'undated'} - {r.title}"]
+        lines = [f"{r.rank}. {r.speaker} ({r.role}), {r.date or 'undated'} - {shown_title(r.title)}"]
         if r.question:
             lines.append(_wrapped("Q: " + _shorten(r.question, 300), "   "))
         lines.append(_wrapped(f"\u201c{r.highlight}\u201d", "   "))
@@ -248,6 +260,15 @@ def _readable_results(results: Results) -> str:
         lines.append(f"   {r.source_url or r.doc_id}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def _query_line(line: bytes, number: int, name: str) -> str:
+    """One line of a --queries file as a question (stripped; empty for a blank line)."""
+    try:
+        return line.decode("utf-8-sig" if number == 1 else "utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise BadQuery(f"line {number} of {name} is not UTF-8 text (bad byte at offset {exc.start}); convert "
+                       "the file to UTF-8, e.g. with iconv -f latin1 -t utf-8") from exc
 
 
 def _wrapped(text: str, indent: str) -> str:

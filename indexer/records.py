@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 ROLES = ("official", "reporter", "moderator", "other")
+
+
+def real_date(text: str | None) -> str | None:
+    """`text` if it is a day of the calendar as YYYY-MM-DD (what a record's `date` holds), else None: the one
+    check for 2022-13-45 and 2022-02-30, made where dates are read and where an index's dates are shown."""
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

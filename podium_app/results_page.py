@@ -13,9 +13,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from indexer.records import real_date
 from indexer.search import Filters, Index, Result
 from indexer.search.export import results_csv, results_json
-from indexer.search.results import SOURCE_NAMES, DocumentResults, citation, group_by_document, long_date
+from indexer.search.results import (SOURCE_NAMES, DocumentResults, citation, group_by_document, long_date,
+                                    shown_title)
 
 from .scroll import scroll_script
 from .text import answer_markdown, escape, safe_url
@@ -100,7 +102,7 @@ def months_of(results: list[Result]) -> list[tuple[str, int]]:
     """(YYYY-MM, passages) from the first month to the last, months without any as 0."""
     counts: dict[str, int] = {}
     for r in results:
-        if r.date:
+        if real_date(r.date):
             counts[r.date[:7]] = counts.get(r.date[:7], 0) + 1
     if not counts:
         return []
@@ -155,7 +157,7 @@ def passage(index: Index, result: Result, asked: bool = True) -> None:
 
 def source_line(index: Index, result: Result) -> str:
     """The title, linked to the source; a source with no link is named ("The American Presidency Project")."""
-    url, title = safe_url(result.source_url), escape(result.title)
+    url, title = safe_url(result.source_url), escape(shown_title(result.title))
     if url:
         return f"[{title}]({url})"
     name = source_name(index, result)

@@ -1,5 +1,11 @@
 """Corpus text as inert markdown: every character markdown or Streamlit could read as syntax is escaped, so a
-passage holding HTML or a `javascript:` link renders as plain text."""
+passage holding HTML or a `javascript:` link renders as plain text, and no text becomes a link.
+
+Escaping alone does not stop links: the page's markdown (remark-gfm) turns `www.x.y`, `https://...` and
+`user@x.y` into links after escapes are read. A word joiner (U+2060, invisible, no line break) where those
+patterns start (`www\u2060.`, `http\u2060s://`, `\u2060@`) leaves nothing for it to match; the only links on a
+card are the source links the page builds itself (`safe_url`).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,13 @@ import re
 from urllib.parse import quote
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'@])")
+_AUTOLINK_START = re.compile(r"(?i)(?<=http)(?=s?://)|(?<=www)(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"
 
 
 def escape(text: str) -> str:
-    """Markdown-inert text on one line."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    """Markdown-inert text on one line, with nothing the page could turn into a link."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _AUTOLINK_START.sub(WORD_JOINER, text)).replace("\n", " ")
 
 
 def safe_url(url: str | None) -> str | None:

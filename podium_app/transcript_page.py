@@ -8,7 +8,7 @@ import streamlit as st
 
 from indexer.errors import BadQuery
 from indexer.search import Index
-from indexer.search.results import SOURCE_NAMES, Transcript, long_date
+from indexer.search.results import SOURCE_NAMES, Transcript, long_date, shown_title
 
 from .results_page import POOL
 from .scroll import scroll_script
@@ -55,7 +55,7 @@ def render_transcript(index: Index, doc_id: str, passage_key: str | None) -> Non
 
 
 def header(transcript: Transcript) -> None:
-    st.subheader(escape(transcript.title), anchor=False)
+    st.subheader(escape(shown_title(transcript.title)), anchor=False)
     url = safe_url(transcript.source.url)
     source = f"[{escape(SOURCE_NAMES.get(transcript.source.name, transcript.source.name))}]({url})" if url else \
         escape(SOURCE_NAMES.get(transcript.source.name, transcript.source.name))

@@ -14,6 +14,7 @@ import datetime as dt
 import streamlit as st
 
 from indexer.errors import BadQuery
+from indexer.records import real_date
 from indexer.search import Filters, Index
 from indexer.search.filters import parse_date_bound
 
@@ -109,9 +110,9 @@ def search_from_url(index: Index) -> tuple[str, Filters]:
 
 
 def date_bounds(index: Index) -> tuple[dt.date, dt.date]:
-    first, last = index.date_range()
-    today = dt.date.today()
-    return (dt.date.fromisoformat(first) if first else today, dt.date.fromisoformat(last) if last else today)
+    """The index's first and last dates (today for one it lacks, or that is not a real date)."""
+    first, last = (real_date(day) or dt.date.today().isoformat() for day in index.date_range())
+    return dt.date.fromisoformat(first), dt.date.fromisoformat(last)
 
 
 def _known_speakers(index: Index, wanted: tuple[str, ...], notices: list[str]) -> list[str]:

@@ -3,8 +3,9 @@
 transcript.
 
 The hostile transcript is a real NATO-summit background call with a paragraph appended to an answer that
-holds a <script>, an <img onerror> and a javascript: link, and a source URL that tries to break out of its
-markdown link. The page must show all of it as text and run none of it.
+holds a <script>, an <img onerror>, a javascript: link and text the page's markdown would autolink (a www.
+name, an https URL, an e-mail address), and a source URL that tries to break out of its markdown link. The
+page must show all of it as text, run none of it, and link only the source.
 
 With PODIUM_SCREENSHOT set to a path, the first test saves the result page there: README's picture is
 refreshed with `PODIUM_SCREENSHOT=docs/screenshot.png .venv/bin/python -m pytest tests/test_browser.py`
@@ -37,10 +38,12 @@ NATO_CALL = BRIEFINGS / "2021-06" / (
 ANSWER_END = "aspect of the\nAfghanistan drawdown.\n"
 HOSTILE = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=1">',
            "[x](javascript:window.__pwned=1)")
+AUTOLINKED = "Write to user@evil.example, or see www.evil.example and https://evil.example/steal?x=1."
 # The same three, markdown-escaped as whitehouse.gov pages escape brackets, so the reader keeps them as text.
 HOSTILE_PARAGRAPH = (
     "\nAs for the schedule: \\<script\\>window.\\_\\_pwned=1\\</script\\> "
-    '\\<img src=x onerror="window.\\_\\_pwned=1"\\> \\[x\\](javascript:window.\\_\\_pwned=1) is all we can share.\n'
+    '\\<img src=x onerror="window.\\_\\_pwned=1"\\> \\[x\\](javascript:window.\\_\\_pwned=1) is all we can share. '
+    f"{AUTOLINKED}\n"
 )
 HOSTILE_URL = "https://www.whitehouse.gov/briefing-room/x)[y](javascript:window.__pwned=1)"
 QUESTION = "What did Biden tell Putin about the talks in Geneva?"
@@ -237,7 +240,10 @@ def test_a_hostile_passage_shows_as_text_and_runs_nothing(browser, hostile_serve
     paragraph = page.locator("p", has_text="As for the schedule:")
     settle(page, paragraph.first)
 
-    assert paragraph.first.text_content() == f"As for the schedule: {' '.join(HOSTILE)} is all we can share."
+    card = page.locator(CARD, has=paragraph.first)
+    assert paragraph.first.text_content().replace("\u2060", "") == (
+        f"As for the schedule: {' '.join(HOSTILE)} is all we can share. {AUTOLINKED}")
+    assert card.locator("a").count() == 1  # the source link: no text of the passage became one
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.evaluate("[...document.scripts].filter(s => s.outerHTML.includes('pwned')).length") == 0
     assert page.evaluate("document.querySelectorAll('[onerror], img[src=x]').length") == 0

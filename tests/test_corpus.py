@@ -69,11 +69,13 @@ def test_seed_and_its_whitehouse_copy_become_one_document():
 
 
 def test_copy_in_the_corpus_is_kept_over_the_seed():
+    """The two files are identical (title, date and text): the copy is named by its path."""
     corpus = read_corpus([WHITEHOUSE_SEED, WHITEHOUSE_SEED_COPY], progress=False)
 
     assert [(d.kept, d.dropped, d.similarity) for d in corpus.duplicates] == [
-        (WHITEHOUSE_SEED_COPY.stem, ["2021-12-30-background-press-call-biden-putin"], 1.0),
+        (WHITEHOUSE_SEED_COPY.stem, [str(WHITEHOUSE_SEED)], 1.0),
     ]
+    assert [source.path for source in corpus.documents[0].sources] == [str(WHITEHOUSE_SEED_COPY), str(WHITEHOUSE_SEED)]
 
 
 def test_calls_with_near_identical_titles_are_not_duplicates():

@@ -136,7 +136,7 @@ def test_a_rebuild_parses_only_the_files_that_changed(tmp_path, monkeypatch):
     build_index([folder], tmp_path / "index", progress=False)
     parsed = []
     read_one = corpus_module._read_one
-    monkeypatch.setattr(corpus_module, "_read_one", lambda path: parsed.append(path.name) or read_one(path))
+    monkeypatch.setattr(corpus_module, "_read_one", lambda path, raw: parsed.append(path.name) or read_one(path, raw))
     changed = folder / CHINA_CALL.name
     changed.write_text(changed.read_text().replace("President Xi", "Chairman Xi"))
 

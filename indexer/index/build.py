@@ -34,6 +34,9 @@ from .storage import storage_errors
 from .vectors import QUESTION_SETTINGS, settings_for, write_vectors
 
 
+SHOWN_FAILURES = 20  # the build's summary names this many failed files and their reasons
+
+
 @dataclass
 class BuildReport:
     index_dir: str
@@ -50,18 +53,24 @@ class BuildReport:
     repeated: int  # texts the same as an earlier one in this build: embedded once
     failed: list[dict]
     seconds: float
+    merged: int = 0  # files merged into a document another file holds: identical or near copies
 
     def summary(self) -> str:
         return (
             f"index {self.index_dir}: {self.documents} documents, {self.passages} passages "
             f"(model {self.model})\n"
             f"documents: {self.documents_added} added, {self.documents_kept} kept, "
-            f"{self.documents_removed} removed\n"
+            f"{self.documents_removed} removed"
+            + (f"; {self.merged} duplicate file{'s' * (self.merged != 1)} merged" if self.merged else "")
+            + "\n"
             f"passages and prompts: {self.embedded} embedded, {self.reused} reused from the previous version"
             + (f", {self.repeated} repeated passage{'s' * (self.repeated != 1)} embedded once" if self.repeated else "")
             + "\n"
             f"encoder: {self.encoder}\n"
             f"{len(self.failed)} files failed; took {self.seconds:.1f} s"
+            + "".join(f"\n  {f['path']}: {f['error']}" for f in self.failed[:SHOWN_FAILURES])
+            + (f"\n  and {len(self.failed) - SHOWN_FAILURES} more: `python -m indexer inspect PATH...` lists "
+               "them all" if len(self.failed) > SHOWN_FAILURES else "")
         )
 
 
@@ -98,7 +107,9 @@ def _build(paths, index_dir: Path, model: str | None, progress: bool, max_words:
     if not corpus.passages:
         raise NoDocuments(
             f"no transcript passages found in {', '.join(map(str, paths))} "
-            f"({corpus.files} files, {len(corpus.failed)} failed); point build at a folder of transcripts"
+            f"({corpus.files} files, {len(corpus.failed)} failed"
+            + (f", the first: {corpus.failed[0].path}: {corpus.failed[0].error}" if corpus.failed else "")
+            + "); point build at a folder of transcripts"
         )
     embedder = Embedder(model)
     with build_lock(index_dir):
@@ -131,6 +142,7 @@ def _build(paths, index_dir: Path, model: str | None, progress: bool, max_words:
         repeated=len(texts) - embedded - reused,
         failed=[{"path": f.path, "error": f.error} for f in corpus.failed],
         seconds=round(time.monotonic() - started, 1),
+        merged=sum(len(d.dropped) for d in corpus.duplicates),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +10,10 @@ from tqdm import tqdm
 
 from ..errors import InputPathMissing, UnreadableFile
 from ..records import Document, Passage, Turn
-from .dedupe import Duplicate, merge_duplicates, signature
+from .dedupe import Duplicate, identity, merge_copies, merge_duplicates, signature
 from .parse_cache import ParseCache, Parsed
 from .passages import MAX_WORDS, make_passages, prompting_questions
-from .readers import MAX_FILE_BYTES, read_document
+from .readers import read_document, read_file
 from .speakers import name_from_other_documents
 from .turns import split_turns
 
@@ -45,7 +44,7 @@ class Corpus:
             "failed": [{"path": f.path, "error": f.error} for f in self.failed],
             "documents": len(self.documents),
             "documents_without_text": [doc.doc_id for doc in self.documents if not doc.paragraphs],
-            "duplicates": [
+            "duplicates": [  # what each kept document absorbed: near copies by id, identical files by path
                 {"kept": d.kept, "dropped": d.dropped, "similarity": d.similarity} for d in self.duplicates
             ],
             "turns": len(all_turns),
@@ -63,14 +62,16 @@ class Corpus:
 
 
 def collect_files(paths: list[str | Path]) -> list[Path]:
-    """Every file named, and every file under every folder named (README/LICENSE and hidden files aside)."""
+    """Every file named, and every file under every folder named (README/LICENSE and hidden files aside).
+
+    Anything in a folder that is not a folder counts, a FIFO or a socket too: reading it says why it fails."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise InputPathMissing(f"{path}: no such file or folder; check the path and try again")
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p, path)))
+            files.extend(sorted(p for p in path.rglob("*") if not p.is_dir() and _wanted(p, path)))
         else:
             files.append(path)
     return files
@@ -81,20 +82,18 @@ def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: b
     """Every file's document, turns and passages; files `cache` holds unchanged are not parsed again."""
     files = collect_files(paths)
     corpus = Corpus(files=len(files))
-    documents, signatures = [], {}
+    parsed = []
     for path in tqdm(files, desc="reading", unit="file", disable=not progress):
         try:
-            doc, turns, doc_signature = _parsed(path, cache)
+            parsed.append(_parsed(path, cache))
         except UnreadableFile as exc:
             corpus.failed.append(Failure(str(path), str(exc)))
-            continue
-        if doc.doc_id in corpus.turns:
-            _rename(doc, turns)
-        corpus.turns[doc.doc_id] = turns
-        signatures[doc.doc_id] = doc_signature
-        documents.append(doc)
-    corpus.documents, corpus.duplicates = merge_duplicates(documents, signatures)
-    for duplicate in corpus.duplicates:
+    parsed, copies = merge_copies(parsed)
+    documents, signatures = _claim_ids(corpus, parsed)
+    kept = {id(doc) for doc in documents}
+    corpus.documents, near = merge_duplicates(documents, signatures)
+    corpus.duplicates = [Duplicate(doc.doc_id, paths, 1.0) for doc, paths in copies if id(doc) in kept] + near
+    for duplicate in near:
         for doc_id in duplicate.dropped:
             del corpus.turns[doc_id]
     name_from_other_documents([turn for turns in corpus.turns.values() for turn in turns])
@@ -105,32 +104,21 @@ def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: b
 
 def _parsed(path: Path, cache: ParseCache | None) -> Parsed:
     """One file's document, turns and signature: from the cache if it holds them, else parsed (and cached)."""
-    key = _cache_key(path, cache)
+    raw = read_file(path)
+    key = cache.key(path, raw) if cache else None
     parsed = cache.get(path, key) if key else None
     if parsed is None:
-        doc, turns = _read_one(path)
+        doc, turns = _read_one(path, raw)
         parsed = doc, turns, signature(doc)
         if key:
             cache.put(path, key, parsed)
     return parsed
 
 
-def _cache_key(path: Path, cache: ParseCache | None) -> str | None:
-    """None without a cache, or for a file that cannot be read whole (parsing it says why)."""
-    if cache is None:
-        return None
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return cache.key(path, path.read_bytes())
-    except OSError:
-        return None
-
-
-def _read_one(path: Path) -> tuple[Document, list[Turn]]:
+def _read_one(path: Path, raw: bytes) -> tuple[Document, list[Turn]]:
     """One file's document and turns; a parser bug on odd input fails that file, not the whole run."""
     try:
-        doc = read_document(path)
+        doc = read_document(path, raw)
         return doc, split_turns(doc)
     except UnreadableFile:
         raise
@@ -139,11 +127,32 @@ def _read_one(path: Path) -> tuple[Document, list[Turn]]:
                              "please report this file as a Podium bug") from exc
 
 
-def _rename(doc: Document, turns: list[Turn]) -> None:
-    """A second document with a taken id gets a suffix from its text, in its turns too."""
-    doc.doc_id += "-" + hashlib.sha1(" ".join(doc.paragraphs).encode()).hexdigest()[:8]
+def _claim_ids(corpus: Corpus, parsed: list[Parsed]) -> tuple[list[Document], dict]:
+    """The documents that got an id of their own (their turns in `corpus.turns`), and their signatures by id."""
+    documents, signatures = [], {}
+    for doc, turns, doc_signature in parsed:
+        try:
+            _claim_id(doc, turns, corpus.turns)
+        except UnreadableFile as exc:
+            corpus.failed.append(Failure(doc.path, str(exc)))
+            continue
+        corpus.turns[doc.doc_id], signatures[doc.doc_id] = turns, doc_signature
+        documents.append(doc)
+    return documents, signatures
+
+
+def _claim_id(doc: Document, turns: list[Turn], taken: dict) -> None:
+    """A second document with a taken id (the same file name in another folder) gets a suffix from its
+    identity, in its turns too; an id still taken after that fails this file, never the run."""
+    if doc.doc_id not in taken:
+        return
+    renamed = f"{doc.doc_id}-{identity(doc)[:8]}"
+    if renamed in taken:
+        raise UnreadableFile(f"its id {doc.doc_id} is taken by another document, and so is {renamed}: "
+                             "rename the file")
+    doc.doc_id = renamed
     for turn in turns:
-        turn.doc_id = doc.doc_id
+        turn.doc_id = renamed
 
 
 def _wanted(path: Path, root: Path) -> bool:

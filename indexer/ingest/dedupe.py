@@ -1,11 +1,14 @@
-"""Find the same document read from two sources, by its text (MinHash over word shingles).
+"""Find the same document read from two sources: identical copies by their identity (title, date and text),
+then near copies by their text (MinHash over word shingles).
 
-The titles of two copies often differ (the Presidency Project rewrites them),
-so only the words of the body count.
+The titles of two near copies often differ (the Presidency Project rewrites them),
+so only the words of the body count there.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -27,6 +30,24 @@ class Duplicate:
     kept: str
     dropped: list[str]
     similarity: float
+
+
+def merge_copies(parsed: list[tuple]) -> tuple[list[tuple], list[tuple[Document, list[str]]]]:
+    """One of each group of identical documents (`identity`), the preferred one, listing every source; the
+    others' paths by the document kept. `parsed` holds (document, ...) tuples, kept in their order."""
+    groups: dict[str, list[int]] = {}
+    for number, item in enumerate(parsed):
+        groups.setdefault(identity(item[0]), []).append(number)
+    kept, copies = [], []
+    for numbers in groups.values():
+        first, *others = sorted(numbers, key=lambda number: _preference(parsed[number][0]))
+        doc = parsed[first][0]
+        for other in others:
+            doc.sources.extend(parsed[other][0].sources)
+        kept.append(first)
+        if others:
+            copies.append((doc, [parsed[other][0].path for other in others]))
+    return [parsed[number] for number in sorted(kept)], copies
 
 
 def merge_duplicates(documents: list[Document], signatures: dict[str, MinHash | None]
@@ -52,6 +73,12 @@ def merge_duplicates(documents: list[Document], signatures: dict[str, MinHash | 
             dropped_ids.add(other.doc_id)
         duplicates.append(Duplicate(kept.doc_id, [o.doc_id for o in others], round(similarity, 3)))
     return [doc for doc in documents if doc.doc_id not in dropped_ids], duplicates
+
+
+def identity(doc: Document) -> str:
+    """The SHA-1 (hex) of the title, the date and the text: two files with the same identity are copies of one
+    document, however short (MinHash compares only texts of 50 shingles or more)."""
+    return hashlib.sha1(json.dumps([doc.title, doc.date, doc.paragraphs]).encode()).hexdigest()
 
 
 def signature(doc: Document) -> LeanMinHash | None:

@@ -9,7 +9,7 @@ still run over every document, so a build from the cache gives exactly what a
 build without it does.
 
 An entry is used only if the file's bytes, its path and the code that parses
-(every module of this package, the records and errors modules, and the
+(every module of this package, the records, errors and controls modules, and the
 versions of the parsing libraries) are the same; an entry whose zlib checksum fails, or a damaged cache file, is
 parsed again. The cache is a SQLite file beside the index's versions
 (INDEX_DIR/parsed.sqlite), outside them: it is not part of any version, and
@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 FILE = "parsed.sqlite"
 _INGEST = Path(__file__).resolve().parent
-PARSING_MODULES = (*sorted(_INGEST.glob("*.py")), _INGEST.parent / "errors.py", _INGEST.parent / "records.py")
+PARSING_MODULES = (*sorted(_INGEST.glob("*.py")),
+                   *(_INGEST.parent / name for name in ("controls.py", "errors.py", "records.py")))
 _LIBRARIES = ("datasketch", "python-frontmatter", "PyYAML", "markdown-it-py", "python-dateutil", "rapidfuzz")
 _SCHEMA = "CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, key TEXT NOT NULL, entry BLOB NOT NULL)"
 

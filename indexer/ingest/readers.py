@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import frontmatter
 import yaml
 from dateutil import parser as dateparser
 from markdown_it import MarkdownIt
 
+from ..controls import CONTROL
 from ..errors import UnreadableFile
-from ..records import Document, Source
+from ..records import Document, Source, real_date
 from .speakers import PRESIDENTS
 
 WHITEHOUSE = "whitehouse.gov"
@@ -29,8 +33,9 @@ PLAIN_TEXT = "plain text"
 _MARKDOWN = MarkdownIt("commonmark")
 _MARKDOWN_CHARS = re.compile(r"[\\*_\[\]<`&]")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-MAX_FILE_BYTES = 16_000_000  # the largest page in the corpus is 0.25 MB
+MAX_FILE_BYTES = 8_000_000  # 32 times the corpus's largest page (0.25 MB); 7.9 MB of turns peaks at 371 MB
+_FILE_TYPES = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 _SEPARATOR_ONLY = re.compile(r"^[#*\-_=~.\s]*$")
 _BLOCK_MARKER = re.compile(r"^(?:#{1,6}\s+|>\s*)+")
 # A line the page breaks before (two trailing spaces, a backslash, `<br />`) and that opens
@@ -43,7 +48,8 @@ _LABEL_AFTER_HARD_BREAK = re.compile(
 _APP_FOOTER = re.compile(
     r"^.*\bOnline by Gerhard Peters and John T\. Woolley|^Filed Under\s*$", re.M
 )
-_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+_DEFAULT_DAYS = (dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2))  # a part the text leaves out differs
+_DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 # Biden-era pages left www.whitehouse.gov on 2025-01-20 for the archive, at the same path.
 _WHITEHOUSE_BRIEFING_ROOM = re.compile(r"^https?://(?:www\.)?whitehouse\.gov(?=/briefing-room/)", re.I)
 BIDEN_ARCHIVE = "https://bidenwhitehouse.archives.gov"
@@ -68,9 +74,10 @@ KINDS = (
 )
 
 
-def read_document(path: Path) -> Document:
-    """Read one file; raise UnreadableFile with a one-line reason if it cannot be."""
-    text = _read_text(path)
+def read_document(path: Path, raw: bytes | None = None) -> Document:
+    """Read one file (`raw`: its bytes, if already read); raise UnreadableFile with a one-line reason if it
+    cannot be."""
+    text = _text_of(read_file(path) if raw is None else raw)
     if _looks_like_front_matter(text):
         return _read_whitehouse(path, text)
     if _APP_FOOTER.search(text):
@@ -80,7 +87,7 @@ def read_document(path: Path) -> Document:
 
 def clean_text(text: str) -> str:
     """Plain, single-spaced text: no markdown, no invisible or control characters, NBSP as space."""
-    text = unicodedata.normalize("NFKC", _CONTROL.sub(" ", text.translate(_INVISIBLE)))
+    text = unicodedata.normalize("NFKC", CONTROL.sub(" ", text.translate(_INVISIBLE)))
     if _MARKDOWN_CHARS.search(text):
         text = _markdown_to_text(text)
     return " ".join(text.split())
@@ -111,16 +118,34 @@ def archived_url(url: str | None, date: str | None) -> str | None:
     return url
 
 
-def _read_text(path: Path) -> str:
-    """The file's text: UTF-8, or UTF-16 with a byte-order mark; anything else is refused with the reason."""
+def read_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES. A FIFO, a device or a socket is refused before it
+    is opened (reading one would wait forever or never end); the read stops one byte past the limit, so a file
+    that grows, or is swapped for a device, cannot fill the memory either."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UnreadableFile(f"too large for a transcript ({size / 1e6:.0f} MB; the limit is "
-                                 f"{MAX_FILE_BYTES / 1e6:.0f} MB): split it into documents")
-        raw = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for is_kind, name in _FILE_TYPES if is_kind(info.st_mode)), "a special file")
+            raise UnreadableFile(f"not a regular file but {kind}: give transcript files, or folders of them")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_large(info.st_size)
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_FILE_BYTES:  # its size said less: it grew, or it is not what stat says
+        raise _too_large(None)
+    return raw
+
+
+def _too_large(size: int | None) -> UnreadableFile:
+    limit = f"{MAX_FILE_BYTES / 1e6:.0f} MB"
+    said = f"{size / 1e6:.0f} MB; the limit is {limit}" if size is not None else f"more than the limit of {limit}"
+    return UnreadableFile(f"too large for a transcript ({said}): split it into documents")
+
+
+def _text_of(raw: bytes) -> str:
+    """The file's text: UTF-8, or UTF-16 with a byte-order mark; anything else is refused with the reason."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decoded(raw, "utf-16")
     if b"\x00" in raw[:8192]:
@@ -174,7 +199,7 @@ def _read_whitehouse(path: Path, text: str) -> Document:
     title = clean_text(str(meta.get("title") or ""))
     if not title:
         raise UnreadableFile("malformed front matter: no title")
-    date = _iso_date(meta.get("date") or meta.get("published_time"))
+    date = _iso_date(meta.get("date")) or _iso_date(meta.get("published_time"))
     paragraphs = _paragraphs_from_markdown(post.content)
     return _document(path, title, date, paragraphs, WHITEHOUSE, archived_url(_url(meta.get("source_url")), date))
 
@@ -198,11 +223,17 @@ def _read_presidency_project(path: Path, text: str) -> Document:
 
 
 def _read_plain(path: Path, text: str) -> Document:
+    """A transcript with no metadata: its date and title come from the file name ("2022-03-07-briefing.txt").
+    An impossible date there (2022-13-45) fails the file, since the name is its only date: stored, it would
+    break every date range; dropped in silence, it would hide the file from every date filter."""
     chunks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text) else text.splitlines()
     paragraphs = [clean_text(chunk) for chunk in chunks]
     match = _DATE_IN_NAME.search(path.name)
-    date = match.group(1) if match else None
-    title = path.stem.replace("-", " ").replace("_", " ").strip()
+    date = real_date(match[1]) if match else None
+    if match and not date:
+        raise UnreadableFile(f"the date in the file name, {match[1]}, is not a real date: rename the file "
+                             "with the transcript's date, YYYY-MM-DD")
+    title = clean_text(path.stem.replace("-", " ").replace("_", " "))
     if date:
         title = title.replace(date.replace("-", " "), "").strip() or title
     return _document(path, title[:1].upper() + title[1:], date, paragraphs, PLAIN_TEXT, None)
@@ -246,26 +277,32 @@ def _doc_id(path: Path) -> str:
     stem = path.stem
     for suffix in (".whitehouse", ".presidency-project"):
         stem = stem.removesuffix(suffix)
-    return stem
+    return CONTROL.sub("-", stem)
 
 
 def _iso_date(value) -> str | None:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
+    """YYYY-MM-DD for a date the text names in full; None for no date, an impossible one (2022-13-45) or a
+    partial one ("March 2022": dateutil would take the missing day from today)."""
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return real_date(value.isoformat()[:10])
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        return dateparser.parse(value.strip()).date().isoformat()
+        dates = {dateparser.parse(value.strip(), default=default).date() for default in _DEFAULT_DAYS}
     except (ValueError, OverflowError):
         return None
+    return dates.pop().isoformat() if len(dates) == 1 else None
 
 
 def _url(value) -> str | None:
-    if isinstance(value, str) and re.match(r"https?://", value.strip()):
-        return value.strip()
-    return None
+    """An http(s) link with a host and no space or control character; anything else is not kept."""
+    if not isinstance(value, str) or re.search(r"\s", value.strip()) or CONTROL.search(value):
+        return None
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return None
+    return value.strip() if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
 def _normal_president(name: str, date: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import fields
 from .results import Result, Results
 
 FIELDS = [f.name for f in fields(Result)]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
 
 
 def results_payload(question: str, results: Results) -> dict:
@@ -29,5 +30,13 @@ def results_csv(results: list[Result], bom: bool = False) -> str:
         buffer.write("\ufeff")
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()
-    writer.writerows(r.to_dict() for r in results)
+    writer.writerows({key: inert_cell(value) for key, value in r.to_dict().items()} for r in results)
     return buffer.getvalue()
+
+
+def inert_cell(value):
+    """A cell no spreadsheet runs: text starting like a formula (`=HYPERLINK(...)`, `=cmd|...`, `@SUM(...)`)
+    gets a leading single quote, as OWASP's CSV-injection advice says; numbers are written as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

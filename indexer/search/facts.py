@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..records import real_date
 from .vocabulary import Vocabulary
 
 
@@ -40,7 +41,9 @@ class Facts:
 
     @cached_property
     def date_range(self) -> tuple[str | None, str | None]:
-        return tuple(self.db.execute("SELECT min(date), max(date) FROM passages").fetchone())
+        """The first and last real dates: a row an older reader stored as 2022-13-45 is not one."""
+        dates = [day for (day,) in self.db.execute("SELECT DISTINCT date FROM passages") if real_date(day)]
+        return (min(dates), max(dates)) if dates else (None, None)
 
     @cached_property
     def years(self) -> range:

@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 
 from ..errors import BadQuery
-from ..records import Source
+from ..records import Source, real_date
 from .highlight import best_sentences
 from .query import Query
 
@@ -111,8 +111,19 @@ def citation(result: Result, source_name: str | None = None) -> str:
     return ", ".join(parts)
 
 
+TITLE_SHOWN = 200  # characters of a title the page and the CLI's readable output show (the corpus's longest: 94)
+
+
+def shown_title(title: str) -> str:
+    """The title as a card or the CLI shows it: cut to TITLE_SHOWN characters, an ellipsis saying so, so a
+    100 kB title cannot make a page-long card. JSON, CSV and the citation keep it whole."""
+    return title if len(title) <= TITLE_SHOWN else title[:TITLE_SHOWN - 1].rstrip() + "\u2026"
+
+
 def long_date(iso: str) -> str:
-    """"2022-03-07" -> "March 7, 2022"."""
+    """"2022-03-07" -> "March 7, 2022"; text that is not a real date (an older index's 2022-13-45) as it is."""
+    if not real_date(iso):
+        return iso
     day = dt.date.fromisoformat(iso)
     return f"{day:%B} {day.day}, {day.year}"
 
