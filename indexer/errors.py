@@ -31,3 +31,7 @@ class IndexMismatch(PodiumError):
 
 class BadQuery(PodiumError):
     """An empty query, a bad date or another unusable search request."""
+
+
+class StoreUnreachable(PodiumError):
+    """The Milvus store named by --store or $PODIUM_STORE cannot be reached."""

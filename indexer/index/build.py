@@ -84,7 +84,13 @@ def build_index(
     model: str | None = None,
     progress: bool = True,
     max_words: int = MAX_WORDS,
+    store: str | None = None,
 ) -> BuildReport:
+    """Build into the index directory, or into the Milvus `store` if given (indexer/store/milvus_build.py)."""
+    if store:
+        from ..store.milvus_build import build_milvus
+
+        return build_milvus(paths, store, model=model, progress=progress, max_words=max_words)
     started = time.monotonic()
     index_dir = Path(index_dir)
     cache = parse_cache.ParseCache(index_dir / parse_cache.FILE)
@@ -102,7 +108,8 @@ def build_index(
         questions = rows.distinct_questions(corpus)
         texts = [embed_input(p) for p in corpus.passages] + [text for _, text in questions]
         hashes = [content_hash(text) for text in texts]
-        vectors, embedded, reused = _vectors(texts, hashes, embedder, reusable, progress)
+        known = rows.stored_embeddings(reusable, set(hashes))
+        vectors, embedded, reused = _vectors(texts, hashes, embedder, known, progress)
         version = new_version_dir(index_dir)
         rows.write(version, rows.rows_for(corpus, hashes, questions), vectors, previous=reusable)
         settings = _write_both(version, vectors, len(corpus.passages))
@@ -156,10 +163,9 @@ def _same_embedding(manifest: Manifest, embedder: Embedder) -> bool:
     return manifest.model == embedder.name and manifest.encoder == embedder.encoder
 
 
-def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, reusable: Path | None, progress: bool):
-    """One vector per text (`hashes[i]` is text i's content hash); returns (vectors, how many distinct texts
-    had to be embedded, how many texts the previous version had vectors for)."""
-    known = rows.stored_embeddings(reusable, set(hashes))
+def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, known: dict[str, np.ndarray], progress: bool):
+    """One vector per text (`hashes[i]` is text i's content hash), those `known` (the previous version's, by
+    hash) reused; returns (vectors, how many distinct texts had to be embedded, how many were known)."""
     reused = sum(key in known for key in hashes)
     missing = {}
     for text, key in zip(texts, hashes):
