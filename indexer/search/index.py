@@ -40,7 +40,11 @@ def default_index_dir() -> Path:
 
 
 def current_version_name(path: str | Path) -> str | None:
-    """The name of the version an index directory serves now (None if it has none): cheap, one readlink."""
+    """The name of the version an index directory serves now (None if it has none): cheap, one readlink; or,
+    when $PODIUM_STORE names a Milvus store, the version its alias names."""
+    spec = location.chosen(None)
+    if spec:
+        return location.current_version_name(spec)
     version = layout.current_version(Path(path))
     return version.name if version else None
 
@@ -145,7 +149,7 @@ class Index:
         _check(mode, k)
         tuning = ranking.DEFAULT_TUNING if tuning is None else tuning
         query = parse_question(question, clean=tuning.clean_query)
-        where = self.store.where(filters or Filters(), self._facts)
+        where = self.store.where(filters or Filters(), self._facts, query)
         allowed = self.store.allowed_ids(where, query)
         if allowed is not None and len(allowed) == 0:
             return query, [], None
@@ -201,7 +205,8 @@ class Index:
     @_damage_reported
     def match_count(self, question: str, filters: Filters | None = None) -> int:
         """How many passages within the filters contain any of the question's words (all its phrases)."""
-        return self.store.match_count(parse_query(question), self.store.where(filters or Filters(), self._facts))
+        query = parse_query(question)
+        return self.store.match_count(query, self.store.where(filters or Filters(), self._facts, query))
 
     @_damage_reported
     def timeline(self, question: str, filters: Filters | None = None, top: int = 200) -> list[tuple[str, int]]:

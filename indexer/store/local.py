@@ -66,7 +66,8 @@ class LocalStore:
     def vocabulary(self) -> Vocabulary:
         return Vocabulary.of_index(self.db)
 
-    def where(self, filters: Filters, facts) -> tuple[str, list]:
+    def where(self, filters: Filters, facts, query: Query | None = None) -> tuple[str, list]:
+        """The filters as SQL; the query's phrases are kept by `allowed_ids` through FTS5."""
         return filter_sql(filters, facts)
 
     def narrowed(self, where: tuple[str, list], hints: Hints):

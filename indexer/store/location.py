@@ -41,7 +41,8 @@ def connect(spec: str):
     """A client of the store, or StoreUnreachable naming what to do."""
     from pymilvus import MilvusClient, MilvusException
 
-    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # its RPC errors become our one-line errors
+    for library in ("pymilvus", "milvus_lite"):  # their logged errors become our one-line errors
+        logging.getLogger(library).setLevel(logging.CRITICAL)
     target = uri(spec)
     if spec.startswith(LITE):
         Path(target).parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +52,17 @@ def connect(spec: str):
         raise StoreUnreachable(
             f"cannot reach the Milvus store {spec} ({reason(exc)}); start the server or fix --store / "
             f"${STORE_ENV}, and set ${TOKEN_ENV} if it needs a token") from exc
+
+
+def current_version_name(spec: str) -> str | None:
+    """The version the store serves now (None if it holds no index): one connection, one alias read."""
+    from .milvus_layout import current_version
+
+    client = connect(spec)
+    with failures_reported(spec):
+        version = current_version(client)
+    client.close()
+    return version
 
 
 def open_milvus(spec: str):

@@ -89,6 +89,7 @@ class MilvusStore:
         return terms.vocabulary_of(self._vocabulary, self.manifest.counts.get("passages", 0))
 
     def where(self, filters, facts, query: Query | None = None) -> Where:
+        """The filters as an expression, with the query's phrases (Milvus searches cannot take FTS5's MATCH)."""
         return milvus_filters.where(filters, facts, query, self._stemmer)
 
     def narrowed(self, where: Where, hints):
