@@ -24,6 +24,7 @@ from ..ingest import parse_cache
 from ..ingest.corpus import Corpus, read_corpus
 from ..ingest.passages import MAX_WORDS
 from ..records import Passage
+from ..store import milvus_build
 from . import rows
 from .integrity import check_version
 from .layout import QUESTION_VECTORS, current_version
@@ -88,9 +89,12 @@ def build_index(
 ) -> BuildReport:
     """Build into the index directory, or into the Milvus `store` if given (indexer/store/milvus_build.py)."""
     if store:
-        from ..store.milvus_build import build_milvus
+        return milvus_build.build_milvus(paths, store, model=model, progress=progress, max_words=max_words)
+    return _build_local(paths, index_dir, model, progress, max_words)
 
-        return build_milvus(paths, store, model=model, progress=progress, max_words=max_words)
+
+def _build_local(paths: list[str | Path], index_dir: str | Path, model: str | None, progress: bool,
+                 max_words: int) -> BuildReport:
     started = time.monotonic()
     index_dir = Path(index_dir)
     cache = parse_cache.ParseCache(index_dir / parse_cache.FILE)

@@ -49,6 +49,15 @@ def current_version_name(path: str | Path) -> str | None:
     return version.name if version else None
 
 
+def _open_store(path, store: str | None):
+    """The store `Index.open` names (Milvus if `store` or $PODIUM_STORE says so) and how a build names it."""
+    spec = location.chosen(store)
+    if spec:
+        return location.open_milvus(spec), f"--store {spec}"
+    path = Path(path) if path else default_index_dir()
+    return local.LocalStore.open(path), f"--index {path}"
+
+
 def _check(mode: str, k: int) -> None:
     if mode not in MODES:
         raise BadQuery(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
@@ -87,18 +96,13 @@ class Index:
 
         `model`, if given, must be the one the index was built with.
         """
-        spec = location.chosen(store)
-        if spec:
-            opened, fix = location.open_milvus(spec), f"--store {spec}"
-        else:
-            path = Path(path) if path else default_index_dir()
-            opened, fix = local.LocalStore.open(path), f"--index {path}"
+        opened, fix = _open_store(path, store)
         if model and model_name(model) != opened.manifest.model:
             raise IndexMismatch(
                 f"the index at {opened.location} was built with model {opened.manifest.model!r}, not {model!r}; "
                 f"search without --model, or rebuild with: python -m indexer build PATH... {fix} --model {model}"
             )
-        return cls(opened.location if spec else path, opened)
+        return cls(opened.path if isinstance(opened, local.LocalStore) else opened.location, opened)
 
     @property
     def version(self) -> PurePath:
@@ -113,10 +117,6 @@ class Index:
     def db(self):
         """The local store's read-only SQLite connection (the eval and the benchmarks read it)."""
         return self.store.db
-
-    @property
-    def vectors(self):
-        return self.store.vectors
 
     @property
     def embedder(self) -> Embedder:

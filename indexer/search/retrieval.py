@@ -55,15 +55,15 @@ class Retriever:
         asked_dense = embedding_pool().submit(store.question_dense, vector, asked, wanted, leave_out)
         dense = store.dense(vector, where, allowed, wanted)
         asked_keyword, asked_dense = asked_keyword.result(), asked_dense.result()
-        narrowed = [(hint_where, store.allowed_ids(hint_where, query)) for _, hint_where in store.narrowed(where, hints)]
-        hinted = [within for _, within in narrowed]
-        found = self._candidates(allowed, [dense, keyword, *(store.dense(vector, w, h, wanted) for w, h in narrowed)],
+        narrowed = [(within, store.allowed_ids(within, query)) for _, within in store.narrowed(where, hints)]
+        hinted = [ids for _, ids in narrowed]
+        found = self._candidates(allowed, [dense, keyword, *(store.dense(vector, w, ids, wanted) for w, ids in narrowed)],
                                  [asked_dense, asked_keyword], hinted, keyword, asked_keyword,
                                  frozenset(q for q, _ in asked_dense[: tuning.question_depth]))
         weights = evidence.Weights(tuning.keyword_weight, tuning.question_weight, tuning.question_keyword_weight,
                                    tuning.hint_weight)
-        totals, confidence = evidence.scores(found, vector, store.passage_vectors, store.question_vectors, self.facts.question_of,
-                                             weights, leave_out)
+        totals, confidence = evidence.scores(found, vector, store.passage_vectors, store.question_vectors,
+                                             self.facts.question_of, weights, leave_out)
         order = np.argsort(-totals, kind="stable")
         ranked = [(int(found.ids[i]), float(totals[i])) for i in order]
         if tuning.document_weight:

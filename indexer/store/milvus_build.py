@@ -16,10 +16,10 @@ from pathlib import Path
 from ..embedding.embedder import Embedder, content_hash
 from ..errors import NoDocuments
 from ..index import build, rows
-from ..index.build import BuildReport
 from ..index.manifest import Manifest
 from ..ingest import parse_cache
 from ..ingest.corpus import read_corpus
+from ..ingest.passages import MAX_WORDS
 from ..search.vocabulary import Stemmer
 from . import location, milvus_layout, milvus_read, milvus_write, terms
 
@@ -27,7 +27,7 @@ VECTOR_SETTINGS = {"faiss_index": "Milvus FLAT (exact inner product)"}
 
 
 def build_milvus(paths: list[str | Path], spec: str, model: str | None = None, progress: bool = True,
-                 max_words: int = build.MAX_WORDS) -> BuildReport:
+                 max_words: int = MAX_WORDS) -> build.BuildReport:
     started = time.monotonic()
     cache = _parse_cache(spec)
     corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache)
@@ -44,7 +44,7 @@ def build_milvus(paths: list[str | Path], spec: str, model: str | None = None, p
                                                                         progress)
     client.close()
     old_docs, new_docs = set(previous_manifest.doc_ids), {doc.doc_id for doc in corpus.documents}
-    return BuildReport(
+    return build.BuildReport(
         index_dir=spec, version=version, model=embedder.name, encoder=embedder.encoder,
         documents=len(corpus.documents), passages=len(corpus.passages),
         documents_added=len(new_docs - old_docs), documents_kept=len(new_docs & old_docs),

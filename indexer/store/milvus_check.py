@@ -26,4 +26,5 @@ def check_store(spec: str) -> tuple[PurePosixPath, list[FileCheck]]:
 def _check(store: MilvusStore, name: str, expected: int | None) -> FileCheck:
     count = store.client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"]
     damaged = count != expected
-    return FileCheck(PurePosixPath(name), damaged, f"{count} rows" + (f", the manifest says {expected}" if damaged else ""))
+    detail = f"{count} rows" + (f", the manifest says {expected}" if damaged else "")
+    return FileCheck(PurePosixPath(name), damaged, detail)

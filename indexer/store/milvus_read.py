@@ -48,8 +48,8 @@ class MilvusStore:
         self.location, self.client, self.manifest = spec, client, manifest
         self.version = PurePosixPath(version)
         self.names = {part: collection(version, part) for part in PARTS}
-        self.passage_vectors = _Vectors(client, self.names["passages"])
-        self.question_vectors = _Vectors(client, self.names["questions"])
+        self.passage_vectors = _Vectors(client, self.names["passages"], manifest.dimension)
+        self.question_vectors = _Vectors(client, self.names["questions"], manifest.dimension)
         self._vocabulary, self._stemmer = vocabulary, Stemmer()
         self._filtered = BoundedCache(32)
         self._columns: dict[str, list] | None = None
@@ -207,15 +207,19 @@ class MilvusStore:
         return milvus_filters.ids_in(allowed) if where.phrases else where.expression
 
     def _search(self, part: str, data, field: str, expression: str | None, wanted: int, metric: str):
+        """(id, score) best first: inner products as they come, BM25 as its magnitude (Milvus Lite negates it,
+        a Milvus server does not)."""
         if expression is None or wanted < 1:
             return []
         hits = self.client.search(self.names[part], data=[data], anns_field=field, limit=min(wanted, TOP_K),
                                   filter=expression, output_fields=["id"], search_params={"metric_type": metric})
-        sign = -1.0 if metric == "BM25" else 1.0
-        return [(int(hit["id"]), abs(hit["distance"]) if sign < 0 else float(hit["distance"])) for hit in hits[0]]
+        score = abs if metric == "BM25" else float
+        return [(int(hit["id"]), score(hit["distance"])) for hit in hits[0]]
 
     def _get(self, part: str, ids, fields: list[str]) -> list[dict]:
-        return self.client.get(self.names[part], ids=[int(i) for i in ids], output_fields=["id", *fields]) if len(ids) else []
+        if not len(ids):
+            return []
+        return self.client.get(self.names[part], ids=[int(i) for i in ids], output_fields=["id", *fields])
 
     def _where(self, part: str, expression: str, fields: list[str]) -> list[dict]:
         return [row for batch in all_rows(self.client, self.names[part], fields, expression) for row in batch]
@@ -227,13 +231,13 @@ class MilvusStore:
 class _Vectors:
     """A collection's vectors by id, as evidence.scores reads FAISS's (`reconstruct_batch`)."""
 
-    def __init__(self, client, name: str):
-        self.client, self.name = client, name
+    def __init__(self, client, name: str, dimension: int):
+        self.client, self.name, self.dimension = client, name, dimension
 
     def reconstruct_batch(self, ids) -> np.ndarray:
         ids = [int(i) for i in ids]
         if not ids:
-            return np.zeros((0, 0), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         rows = {row["id"]: row["vector"] for row in self.client.get(self.name, ids=ids, output_fields=["vector"])}
         return np.array([rows[i] for i in ids], dtype=np.float32)
 
