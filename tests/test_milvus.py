@@ -61,12 +61,14 @@ def test_a_rebuild_reuses_every_vector_and_adds_only_the_new_file(tmp_path):
     assert (first.embedded, again.embedded, again.reused) == (24, 0, 24)
     assert more.reused == 24 and more.embedded > 0 and more.documents_added == 1
     assert versions(spec) == {again.version, more.version}  # the replaced version stays for its readers
-    index = Index.open(store=spec)
-    assert index.version.name == more.version and index.stats()["documents"] == 3
+    assert build_index(SEEDS, None, progress=False, store=spec).reused == 24
+    assert more.version in versions(spec) and again.version not in versions(spec)
+    assert Index.open(store=spec).stats()["documents"] == 2
 
 
 def test_a_build_that_fails_leaves_the_served_version_whole(tmp_path, monkeypatch):
     spec = f"milvus://{tmp_path / 'store.db'}"
+    replaced = build_index(SEEDS, None, progress=False, store=spec)
     served = build_index(SEEDS, None, progress=False, store=spec)
     inserted = milvus_write._rows
 
@@ -79,8 +81,18 @@ def test_a_build_that_fails_leaves_the_served_version_whole(tmp_path, monkeypatc
     with pytest.raises(OSError):
         build_index([*SEEDS, str(CHINA_CALL)], None, progress=False, store=spec)
 
-    assert versions(spec) == {served.version}
+    assert versions(spec) == {replaced.version, served.version}
     assert len(Index.open(store=spec).search("Putin", k=3)) == 3
+
+
+def test_what_a_killed_build_left_is_dropped_by_the_next(tmp_path):
+    spec = f"milvus://{tmp_path / 'store.db'}"
+    build_index(SEEDS, None, progress=False, store=spec)
+    Index.open(store=spec).store.client.create_collection(milvus_layout.collection("20200101T000000_deadbeef", "meta"),
+                                                          dimension=2)
+    served = build_index(SEEDS, None, progress=False, store=spec)
+
+    assert "20200101T000000_deadbeef" not in versions(spec) and served.version in versions(spec)
 
 
 def test_context_and_transcript_are_the_local_store_s(slice_index, slice_milvus_index):

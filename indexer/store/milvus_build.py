@@ -59,7 +59,7 @@ def _write(client, corpus, embedder: Embedder, paths, max_words: int, progress: 
     same; (version, the replaced version's manifest, texts embedded, reused, repeated)."""
     previous = milvus_layout.current_version(client)
     previous_manifest = milvus_read.read_manifest(client, previous) if previous else Manifest()
-    milvus_write.drop_others(client, keep={previous})  # what killed builds left
+    milvus_write.drop_others(client, keep={previous, milvus_read.replaced(client, previous)})  # killed builds' leftovers
     reusable = previous if build._same_embedding(previous_manifest, embedder) else None
     questions = rows.distinct_questions(corpus)
     texts = [build.embed_input(p) for p in corpus.passages] + [text for _, text in questions]
@@ -68,7 +68,7 @@ def _write(client, corpus, embedder: Embedder, paths, max_words: int, progress: 
     vectors, embedded, reused = build._vectors(texts, hashes, embedder, known, progress)
     stemmed = terms.stemmed([p.text for p in corpus.passages] + [text for _, text in questions], Stemmer())
     manifest = build._manifest(corpus, embedder, vectors.shape[1], paths, max_words, VECTOR_SETTINGS, len(questions))
-    meta = {"manifest": manifest.to_dict(),
+    meta = {"manifest": manifest.to_dict(), "replaces": previous,
             "vocabulary": terms.vocabulary_counts(stemmed[:len(corpus.passages)], stemmed[len(corpus.passages):])}
     version = milvus_layout.new_version()
     milvus_write.write_version(client, version, rows.rows_for(corpus, hashes, questions), vectors, stemmed, meta)

@@ -6,7 +6,7 @@ from pathlib import PurePosixPath
 
 from ..index.integrity import FileCheck
 from . import location
-from .milvus_layout import collection, current_version
+from .milvus_layout import collection
 from .milvus_read import MilvusStore
 
 _COUNTED = {"passages": "passages", "questions": "questions", "documents": "documents"}

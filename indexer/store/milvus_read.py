@@ -41,6 +41,13 @@ def read_manifest(client, version: str) -> Manifest:
     return Manifest.from_dict(read_blob(client.query(name, filter='name == "manifest"', output_fields=["*"])))
 
 
+def replaced(client, version: str | None) -> str | None:
+    """The version `version` replaced (kept for the readers that opened it), None if none."""
+    if version is None:
+        return None
+    return read_blob(client.query(collection(version, "meta"), filter='name == "replaces"', output_fields=["*"]))
+
+
 class MilvusStore:
     """The current version of the index in a Milvus store."""
 
