@@ -1,12 +1,14 @@
 """Podium's web question box: a thin Streamlit layer over indexer.search (the page's parts are in podium_app/).
 
-Run with `streamlit run app.py`; the index comes from $PODIUM_INDEX or data/index.
+Run with `streamlit run app.py`; the index comes from $PODIUM_INDEX or data/index, or from the Milvus
+store $PODIUM_STORE names.
 Corpus text and queries are always escaped before they reach markdown, so a
 passage holding HTML or a `javascript:` link renders as plain text.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 
 import streamlit as st
@@ -103,11 +105,12 @@ def main() -> None:
         st.caption("What White House officials actually said, word for word: who said it, when, "
                    "in answer to which question.")
     path = str(default_index_dir())
+    store = os.environ.get("PODIUM_STORE")
     try:
         index = load_index(path, current_version_name(path))
     except IndexMissing:
-        st.warning(f"There is no index at {escape(path)} yet. Build one from the project folder with:")
-        st.code(f"{BUILD_COMMAND} --index {shlex.quote(path)}", language="bash")
+        st.warning(f"There is no index at {escape(store or path)} yet. Build one from the project folder with:")
+        st.code(f"{BUILD_COMMAND} {'--store' if store else '--index'} {shlex.quote(store or path)}", language="bash")
         return
     except PodiumError as exc:
         st.error(f"The index cannot be opened: {escape(str(exc))}")

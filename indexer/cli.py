@@ -24,6 +24,8 @@ from .records import ROLES
 from .search import MAX_K, MODES, Filters, Index, Results, default_index_dir
 from .search.export import results_csv, results_json
 from .search.results import shown_title
+from .store.location import chosen
+from .store.milvus_check import check_store
 
 
 NO_CLOSE_MATCH = "No close match: nothing in this index answers the question. The closest statements:"
@@ -128,23 +130,31 @@ index_option = click.option(
     help="Index directory [default: $PODIUM_INDEX or data/index].",
 )
 
+store_option = click.option(
+    "--store", default=None, envvar="PODIUM_STORE",
+    help="A Milvus store instead of the index directory: milvus:///path/to/file.db (Milvus Lite) or "
+         "http://host:port (a server; token in $PODIUM_MILVUS_TOKEN) [default: $PODIUM_STORE].",
+)
+
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @index_option
+@store_option
 @click.option("--model", default=None, help="sentence-transformers model name or local path; "
               "all-MiniLM-L6-v2 is the packaged model as it ships "
               "[default: that model adapted to briefings, see indexer/embedding/adapter.py].")
 @friendly_errors
-def build(paths, index_dir, model):
+def build(paths, index_dir, store, model):
     """Index transcripts (files or folders): embed new passages, swap the new index in."""
-    report = build_index(list(paths), index_dir or default_index_dir(), model=model)
+    report = build_index(list(paths), index_dir or default_index_dir(), model=model, store=chosen(store))
     say(report.summary())
 
 
 @main.command()
 @click.argument("question", required=False)
 @index_option
+@store_option
 @click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, MAX_K), help="How many results.")
 @click.option("--since", help="Earliest date: YYYY-MM-DD, YYYY-MM or YYYY.")
 @click.option("--until", help="Latest date: YYYY-MM-DD, YYYY-MM or YYYY.")
@@ -161,12 +171,12 @@ def build(paths, index_dir, model):
 @click.option("--queries", type=click.File("rb"),
               help="Batch: one question a line (UTF-8); prints one JSON line each.")
 @friendly_errors
-def search(question, index_dir, k, since, until, speakers, role, kinds, mode, per_doc, model,
+def search(question, index_dir, store, k, since, until, speakers, role, kinds, mode, per_doc, model,
            as_json, as_csv, queries):
     """Find what officials said in answer to QUESTION. Put "exact phrases" in double quotes."""
     if (question is None) == (queries is None):
         raise BadQuery('give one question, or --queries FILE, e.g.: python -m indexer search "air defense for Ukraine"')
-    index = Index.open(index_dir, model=model)
+    index = Index.open(index_dir, model=model, store=chosen(store))
     filters = Filters(since=since, until=until, speakers=speakers, role=role, kinds=kinds)
     options = dict(k=k, filters=filters, mode=mode, per_doc=per_doc or None)
     if queries:
@@ -185,11 +195,12 @@ def search(question, index_dir, k, since, until, speakers, role, kinds, mode, pe
 
 @main.command()
 @index_option
+@store_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly_errors
-def stats(index_dir, as_json):
+def stats(index_dir, store, as_json):
     """What an index holds: documents, passages, speakers, dates, model, size."""
-    info = Index.open(index_dir).stats()
+    info = Index.open(index_dir, store=chosen(store)).stats()
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -203,22 +214,26 @@ def stats(index_dir, as_json):
         f"dates       {info['date_range'][0]} .. {info['date_range'][1]}\n"
         f"model       {info['model']} ({info['dimension']} dimensions)\n"
         f"encoder     {info['encoder']}\n"
-        f"size        {info['size_bytes'] / 1e6:.1f} MB"
+        f"size        {_megabytes(info['size_bytes'])}"
     )
 
 
 @main.command()
 @index_option
+@store_option
 @friendly_errors
-def check(index_dir):
-    """Verify an index: every file against the checksums in its manifest. Exit 0 if whole, 2 if not."""
-    index_dir = index_dir or default_index_dir()
-    version, checks = check_index(index_dir)
+def check(index_dir, store):
+    """Verify an index: every file against the checksums in its manifest (in a Milvus store: every
+    collection against the manifest's counts). Exit 0 if whole, 2 if not."""
+    spec = chosen(store)
+    where = spec or index_dir or default_index_dir()
+    version, checks = check_store(spec) if spec else check_index(where)
     for item in checks:
         say(f"{'DAMAGED' if item.damaged else 'ok':8} {item.path}: {item.detail}")
     if any(item.damaged for item in checks):
-        raise IndexCorrupt(f"the index at {index_dir} is damaged; {rebuild_hint(version)}")
-    say(f"the index at {index_dir} is whole (version {version.name})")
+        fix = f"rebuild it with: python -m indexer build PATH... --store {spec}" if spec else rebuild_hint(version)
+        raise IndexCorrupt(f"the index at {where} is damaged; {fix}")
+    say(f"the index at {where} is whole (version {version.name})")
 
 
 @main.command("eval")
@@ -244,6 +259,10 @@ def evaluate_command(more_paths, corpus, sample, seed, index_root, as_json):
         click.echo(json.dumps(report, indent=2))
     else:
         say(readable_report(report))
+
+
+def _megabytes(size: int | None) -> str:
+    return "unknown (on a Milvus server)" if size is None else f"{size / 1e6:.1f} MB"
 
 
 def _readable_results(results: Results) -> str:

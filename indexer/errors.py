@@ -35,3 +35,7 @@ class BadQuery(PodiumError):
 
 class StorageError(PodiumError):
     """The disk refused a read or a write: it is full, read-only, or this user may not use the path."""
+
+
+class StoreUnreachable(PodiumError):
+    """The Milvus store named by --store or $PODIUM_STORE cannot be reached."""

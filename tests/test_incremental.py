@@ -47,8 +47,9 @@ def vectors_of(index_dir: Path):
     """The passages' vectors, then the questions'."""
     index = Index.open(index_dir)
     try:
-        return np.concatenate([index.vectors.reconstruct_n(0, index.vectors.ntotal),
-                               index.question_vectors.reconstruct_n(0, index.question_vectors.ntotal)])
+        store = index.store
+        return np.concatenate([store.vectors.reconstruct_n(0, store.vectors.ntotal),
+                               store.questions.reconstruct_n(0, store.questions.ntotal)])
     finally:
         index.close()
 

@@ -140,7 +140,7 @@ def test_rebuilds_embed_only_what_changed_and_forget_removed_files(tmp_path):
     assert index.db.execute("SELECT count(*) FROM turns WHERE doc_id = ?", (new_doc,)).fetchone()[0] == 0
     assert index.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 24
     assert index.db.execute("SELECT count(*) FROM questions WHERE doc_id = ?", (new_doc,)).fetchone()[0] == 0
-    assert index.vectors.ntotal == 16
+    assert index.store.vectors.ntotal == 16
     assert new_doc not in index.manifest.doc_ids
     assert not any(r.doc_id == new_doc for r in index.search("what Xi said about Russia", k=18, per_doc=0))
     assert index.search("Xi Jinping", mode="keyword") == []

@@ -76,7 +76,7 @@ def test_a_real_build_past_the_limit_records_ivf_and_answers(slice_dir, tmp_path
 
     assert report.embedded == 0
     assert (manifest["faiss_index"], manifest["nlist"], manifest["nprobe"]) == ("IndexIVFFlat", 108, vector_index.NPROBE)
-    assert ivf.vectors.nlist == 108
+    assert ivf.store.vectors.nlist == 108
     top = [r.passage_id for r in ivf.search(question, k=5, mode="dense")]
     assert top[:3] == [r.passage_id for r in flat.search(question, k=5, mode="dense")][:3]
     assert [r.passage_id for r in ivf.search(question, k=5, filters=psaki, mode="dense")] == [

@@ -172,7 +172,7 @@ def evaluate(
             "corpus": [str(p) for p in corpus],
             "indexes": {model: str(index.path) for model, index in indexes.items()},
             "built": any(built.values()),
-            "passages": plain.vectors.ntotal,
+            "passages": plain.stats()["passages"],
             "models": {name: model for name, (_, _, model) in configs.items()},
             "encoders": {model: index.manifest.encoder for model, index in indexes.items()},
             "sample": len(pairs), "seed": seed, "devset": str(devset_path), "devset_questions": len(judged),

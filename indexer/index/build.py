@@ -24,6 +24,7 @@ from ..ingest import parse_cache
 from ..ingest.corpus import Corpus, read_corpus
 from ..ingest.passages import MAX_WORDS
 from ..records import Passage
+from ..store import milvus_build
 from . import rows
 from .integrity import check_version
 from .layout import QUESTION_VECTORS, current_version
@@ -94,7 +95,16 @@ def build_index(
     model: str | None = None,
     progress: bool = True,
     max_words: int = MAX_WORDS,
+    store: str | None = None,
 ) -> BuildReport:
+    """Build into the index directory, or into the Milvus `store` if given (indexer/store/milvus_build.py)."""
+    if store:
+        return milvus_build.build_milvus(paths, store, model=model, progress=progress, max_words=max_words)
+    return _build_local(paths, index_dir, model, progress, max_words)
+
+
+def _build_local(paths: list[str | Path], index_dir: str | Path, model: str | None, progress: bool,
+                 max_words: int) -> BuildReport:
     started = time.monotonic()
     index_dir = Path(index_dir)
     with storage_errors(index_dir, writing=True):
@@ -104,13 +114,7 @@ def build_index(
 def _build(paths, index_dir: Path, model: str | None, progress: bool, max_words: int, started: float) -> BuildReport:
     cache = parse_cache.ParseCache(index_dir / parse_cache.FILE)
     corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache)
-    if not corpus.passages:
-        raise NoDocuments(
-            f"no transcript passages found in {', '.join(map(str, paths))} "
-            f"({corpus.files} files, {len(corpus.failed)} failed"
-            + (f", the first: {corpus.failed[0].path}: {corpus.failed[0].error}" if corpus.failed else "")
-            + "); point build at a folder of transcripts"
-        )
+    require_passages(corpus, paths)
     embedder = Embedder(model)
     with build_lock(index_dir):
         cache.save()
@@ -119,17 +123,36 @@ def _build(paths, index_dir: Path, model: str | None, progress: bool, max_words:
         questions = rows.distinct_questions(corpus)
         texts = [embed_input(p) for p in corpus.passages] + [text for _, text in questions]
         hashes = [content_hash(text) for text in texts]
-        vectors, embedded, reused = _vectors(texts, hashes, embedder, reusable, progress)
+        known = rows.stored_embeddings(reusable, set(hashes))
+        vectors, embedded, reused = _vectors(texts, hashes, embedder, known, progress)
         with new_version(index_dir) as version:
             rows.write(version, rows.rows_for(corpus, hashes, questions), vectors, previous=reusable)
             settings = _write_both(version, vectors, len(corpus.passages))
             manifest = _manifest(corpus, embedder, vectors.shape[1], paths, max_words, settings, len(questions))
             final = publish(index_dir, version, manifest)
-    old_docs = set(previous_manifest.doc_ids)
-    new_docs = {doc.doc_id for doc in corpus.documents}
+    return report(str(index_dir), final.name, embedder, corpus, previous_manifest,
+                  (embedded, reused, len(texts) - embedded - reused), started)
+
+
+def require_passages(corpus: Corpus, paths) -> None:
+    """NoDocuments, naming the first failed file's reason, if the corpus gave no passages."""
+    if not corpus.passages:
+        raise NoDocuments(
+            f"no transcript passages found in {', '.join(map(str, paths))} "
+            f"({corpus.files} files, {len(corpus.failed)} failed"
+            + (f", the first: {corpus.failed[0].path}: {corpus.failed[0].error}" if corpus.failed else "")
+            + "); point build at a folder of transcripts"
+        )
+
+
+def report(where: str, version: str, embedder: Embedder, corpus: Corpus, previous_manifest: Manifest,
+           counts: tuple[int, int, int], started: float) -> BuildReport:
+    """What a build did, in either store; `counts` are the texts embedded, reused and repeated."""
+    old_docs, new_docs = set(previous_manifest.doc_ids), {doc.doc_id for doc in corpus.documents}
+    embedded, reused, repeated = counts
     return BuildReport(
-        index_dir=str(index_dir),
-        version=final.name,
+        index_dir=where,
+        version=version,
         model=embedder.name,
         encoder=embedder.encoder,
         documents=len(corpus.documents),
@@ -139,7 +162,7 @@ def _build(paths, index_dir: Path, model: str | None, progress: bool, max_words:
         documents_removed=len(old_docs - new_docs),
         embedded=embedded,
         reused=reused,
-        repeated=len(texts) - embedded - reused,
+        repeated=repeated,
         failed=[{"path": f.path, "error": f.error} for f in corpus.failed],
         seconds=round(time.monotonic() - started, 1),
         merged=sum(len(d.dropped) for d in corpus.duplicates),
@@ -174,10 +197,9 @@ def _same_embedding(manifest: Manifest, embedder: Embedder) -> bool:
     return manifest.model == embedder.name and manifest.encoder == embedder.encoder
 
 
-def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, reusable: Path | None, progress: bool):
-    """One vector per text (`hashes[i]` is text i's content hash); returns (vectors, how many distinct texts
-    had to be embedded, how many texts the previous version had vectors for)."""
-    known = rows.stored_embeddings(reusable, set(hashes))
+def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, known: dict[str, np.ndarray], progress: bool):
+    """One vector per text (`hashes[i]` is text i's content hash), those `known` (the previous version's, by
+    hash) reused; returns (vectors, how many distinct texts had to be embedded, how many were known)."""
     reused = sum(key in known for key in hashes)
     missing = {}
     for text, key in zip(texts, hashes):

@@ -8,7 +8,7 @@ emptied when full.
 
 from __future__ import annotations
 
-import sqlite3
+from collections import Counter
 from functools import cached_property
 
 import numpy as np
@@ -18,14 +18,15 @@ from .vocabulary import Vocabulary
 
 
 class Facts:
-    """What one version holds, each read on first use (the app asks for them on every page run)."""
+    """What one version holds, each read on first use (the app asks for them on every page run) from its
+    store's columns (indexer/store/): the same facts, whichever store holds the passages."""
 
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
+    def __init__(self, store):
+        self.store = store
 
     @cached_property
     def speakers(self) -> list[tuple[str, int]]:
-        return self._counts("speaker")
+        return _counts(self.store.column("speaker"))
 
     @cached_property
     def speaker_names(self) -> list[str]:
@@ -33,16 +34,16 @@ class Facts:
 
     @cached_property
     def kinds(self) -> list[tuple[str, int]]:
-        return self._counts("kind")
+        return _counts(self.store.column("kind"))
 
     @cached_property
     def roles(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT DISTINCT role FROM passages ORDER BY role")]
+        return sorted(set(self.store.column("role")))
 
     @cached_property
     def date_range(self) -> tuple[str | None, str | None]:
         """The first and last real dates: a row an older reader stored as 2022-13-45 is not one."""
-        dates = [day for (day,) in self.db.execute("SELECT DISTINCT date FROM passages") if real_date(day)]
+        dates = [day for day in set(self.store.column("date")) if day and real_date(day)]
         return (min(dates), max(dates)) if dates else (None, None)
 
     @cached_property
@@ -54,20 +55,19 @@ class Facts:
     @cached_property
     def passage_ids(self) -> list[str]:
         """Row (passages.id) -> passage_id."""
-        return [row[0] for row in self.db.execute("SELECT passage_id FROM passages ORDER BY id")]
+        return self.store.column("passage_id")
 
     @cached_property
     def document_of(self) -> np.ndarray:
         """Row -> a number for its document, to cap results per document without a query."""
         numbers: dict[str, int] = {}
-        rows = self.db.execute("SELECT doc_id FROM passages ORDER BY id")
-        return np.array([numbers.setdefault(row[0], len(numbers)) for row in rows], dtype=np.int32)
+        return np.array([numbers.setdefault(doc, len(numbers)) for doc in self.store.column("doc_id")],
+                        dtype=np.int32)
 
     @cached_property
     def question_of(self) -> np.ndarray:
         """Row -> the id of the reporter question it answers (questions.id), -1 for none."""
-        rows = self.db.execute("SELECT coalesce(question_id, -1) FROM passages ORDER BY id")
-        return np.array([row[0] for row in rows], dtype=np.int64)
+        return np.array([-1 if q is None else q for q in self.store.column("question_id")], dtype=np.int64)
 
     @cached_property
     def _answers(self) -> tuple[np.ndarray, np.ndarray]:
@@ -93,16 +93,16 @@ class Facts:
     @cached_property
     def months(self) -> list[str | None]:
         """Row -> YYYY-MM of its date, for the timeline."""
-        return [row[0][:7] if row[0] else None for row in self.db.execute("SELECT date FROM passages ORDER BY id")]
+        return [date[:7] if date else None for date in self.store.column("date")]
 
     @cached_property
     def vocabulary(self) -> Vocabulary:
-        return Vocabulary.of_index(self.db)
+        return self.store.vocabulary()
 
-    def _counts(self, column: str) -> list[tuple[str, int]]:
-        """(value, passages) for each value of `column`, most passages first."""
-        return [tuple(r) for r in self.db.execute(
-            f"SELECT {column}, count(*) c FROM passages GROUP BY {column} ORDER BY c DESC, {column}")]
+
+def _counts(values: list[str]) -> list[tuple[str, int]]:
+    """(value, rows) for each distinct value, most rows first, then by value."""
+    return sorted(Counter(values).items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 class BoundedCache:

@@ -1,4 +1,5 @@
-"""What a search is limited to: dates, speakers, role, kinds, as a WHERE clause over the passages.
+"""What a search is limited to: dates, speakers, role, kinds, checked, and as a WHERE clause over the passages
+(a Milvus store spells them as its own expression, indexer/store/milvus_filters.py).
 
 The clause is applied before the top k are cut (indexer/search/retrieval.py),
 so a narrow filter still returns k results when k exist. Every field is
@@ -32,34 +33,52 @@ class Filters:
     kinds: tuple[str, ...] = ()
 
 
-def filter_sql(filters: Filters | None, facts) -> tuple[str, list]:
-    """(clause over `passages p`, its parameters); "" for no filter. `facts` (indexer/search/facts.py)
-    names the index's speakers and kinds, read only if the filters name some."""
+@dataclass(frozen=True)
+class Bounds:
+    """Filters checked against the index and spelled out: ISO dates, the speakers' display names."""
+
+    since: str | None
+    until: str | None
+    speakers: tuple[str, ...]
+    role: str | None
+    kinds: tuple[str, ...]
+
+
+def resolve(filters: Filters | None, facts) -> Bounds:
+    """The filters as bounds, or BadQuery naming the fix. `facts` (indexer/search/facts.py) names the
+    index's speakers and kinds, read only if the filters name some."""
     filters = _checked(filters)
-    clauses, params = [], []
     since = parse_date_bound(filters.since, end=False, name="--since")
     until = parse_date_bound(filters.until, end=True, name="--until")
     if since and until and since > until:
         raise BadQuery(f"--since {since} is after --until {until}; swap them")
-    if since:
-        clauses.append("p.date >= ?")
-        params.append(since)
-    if until:
-        clauses.append("p.date <= ?")
-        params.append(until)
-    if filters.speakers:
-        names = match_speakers(filters.speakers, facts.speaker_names)
-        clauses.append(f"p.speaker IN ({','.join('?' * len(names))})")
-        params.extend(names)
-    if filters.role:
-        if filters.role not in ROLES:
-            raise BadQuery(f"unknown role {filters.role!r}; use one of: {', '.join(ROLES)}")
-        clauses.append("p.role = ?")
-        params.append(filters.role)
+    speakers = tuple(match_speakers(filters.speakers, facts.speaker_names)) if filters.speakers else ()
+    if filters.role and filters.role not in ROLES:
+        raise BadQuery(f"unknown role {filters.role!r}; use one of: {', '.join(ROLES)}")
     if filters.kinds:
         _check_kinds(filters.kinds, {kind for kind, _ in facts.kinds})
-        clauses.append(f"p.kind IN ({','.join('?' * len(filters.kinds))})")
-        params.extend(filters.kinds)
+    return Bounds(since, until, speakers, filters.role or None, tuple(filters.kinds or ()))
+
+
+def filter_sql(filters: Filters | None, facts) -> tuple[str, list]:
+    """(clause over `passages p`, its parameters); "" for no filter."""
+    bounds = resolve(filters, facts)
+    clauses, params = [], []
+    if bounds.since:
+        clauses.append("p.date >= ?")
+        params.append(bounds.since)
+    if bounds.until:
+        clauses.append("p.date <= ?")
+        params.append(bounds.until)
+    if bounds.speakers:
+        clauses.append(f"p.speaker IN ({','.join('?' * len(bounds.speakers))})")
+        params.extend(bounds.speakers)
+    if bounds.role:
+        clauses.append("p.role = ?")
+        params.append(bounds.role)
+    if bounds.kinds:
+        clauses.append(f"p.kind IN ({','.join('?' * len(bounds.kinds))})")
+        params.extend(bounds.kinds)
     return " AND ".join(clauses), params
 
 

@@ -1,30 +1,30 @@
 """`Index`: one version of an index, opened for searching; the API the CLI, the app and the eval use.
 
-A search reads the question (query.py, question.py), turns the filters into
-SQL (filters.py), retrieves and fuses (retrieval.py, fusion.py), re-ranks and
-caps per document (ranking.py) and builds results (results.py); this class
-only wires them together.
+A search reads the question (query.py, question.py), has its store (the local
+FAISS + SQLite, or Milvus: indexer/store/) turn the filters into its own
+terms (filters.py), retrieves and fuses (retrieval.py, fusion.py), re-ranks
+and caps per document (ranking.py) and builds results (results.py); this
+class only wires them together.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 
-import faiss
 import numpy as np
 
 from ..embedding.embedder import Embedder, model_name, shared_embedder
 from ..errors import IndexMismatch
-from ..index import layout, opening, schema
+from ..index import layout
 from ..index.manifest import Manifest
+from ..store import local, location
 from . import ranking, results
 from .facts import BoundedCache, Facts
-from .filters import Filters, filter_sql, match_speakers
+from .filters import Filters, match_speakers
 from .limits import check_question, check_request
 from .query import Query, parse_query
 from .question import Hints, named_words, parse_question, read_hints
@@ -40,17 +40,30 @@ def default_index_dir() -> Path:
 
 
 def current_version_name(path: str | Path) -> str | None:
-    """The name of the version an index directory serves now (None if it has none): cheap, one readlink."""
+    """The name of the version an index directory serves now (None if it has none): cheap, one readlink; or,
+    when $PODIUM_STORE names a Milvus store, the version its alias names."""
+    spec = location.chosen(None)
+    if spec:
+        return location.current_version_name(spec)
     version = layout.current_version(Path(path))
     return version.name if version else None
 
 
+def _open_store(path, store: str | None):
+    """The store `Index.open` names (Milvus if `store` or $PODIUM_STORE says so) and how a build names it."""
+    spec = location.chosen(store)
+    if spec:
+        return location.open_milvus(spec), f"--store {spec}"
+    path = Path(path) if path else default_index_dir()
+    return local.LocalStore.open(path), f"--index {path}"
+
+
 def _damage_reported(method):
-    """For methods that read the database: a damaged page met mid-query is an IndexCorrupt error."""
+    """For methods that read the store: damage met mid-query (the local database) is an IndexCorrupt error."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        with schema.damage_reported(self.version):
+        with self.store.reading():
             return method(self, *args, **kwargs)
 
     return wrapper
@@ -58,41 +71,45 @@ def _damage_reported(method):
 
 @dataclass
 class Index:
-    """One version of an index, opened for searching.
+    """One version of an index, opened for searching from its store: the local one (a directory, FAISS +
+    SQLite, indexer/store/local.py) or a Milvus deployment (indexer/store/milvus_read.py)."""
 
-    Its one read-only SQLite connection serves every thread (this SQLite is
-    serialized, `sqlite3.threadsafety == 3`), so a version a later build prunes
-    stays readable through the open file for as long as the Index lives.
-    """
-
-    path: Path
-    version: Path
-    manifest: Manifest
-    vectors: faiss.Index = field(repr=False)
-    db: sqlite3.Connection = field(repr=False)
-    question_vectors: faiss.Index = field(repr=False)
+    path: Path | str
+    store: object = field(repr=False)
 
     def __post_init__(self):
-        self._facts = Facts(self.db)
-        self._retriever = Retriever(self.db, self.vectors, self.question_vectors, self.manifest.vector_settings,
-                                    self._facts, schema.connect_readonly(self.version))
+        self._facts = Facts(self.store)
+        self._retriever = Retriever(self.store, self._facts)
         self._question_vectors = BoundedCache(_VECTOR_CACHE)
 
     @classmethod
-    def open(cls, path: str | Path | None = None, model: str | None = None) -> Index:
-        """Open the current version of the index at `path` (default: $PODIUM_INDEX or data/index).
+    def open(cls, path: str | Path | None = None, model: str | None = None, store: str | None = None) -> Index:
+        """Open the current version of the index at `path` (default: $PODIUM_INDEX or data/index), or in the
+        Milvus `store` (default: $PODIUM_STORE; "milvus:///file.db" or "http://host:port").
 
         `model`, if given, must be the one the index was built with.
         """
-        path = Path(path) if path else default_index_dir()
-        version, manifest, db, vectors, questions = opening.open_current(path)
-        if model and model_name(model) != manifest.model:
+        opened, fix = _open_store(path, store)
+        if model and model_name(model) != opened.manifest.model:
             raise IndexMismatch(
-                f"the index at {path} was built with model {manifest.model!r}, not {model!r}; "
-                f"search without --model, or rebuild with: python -m indexer build PATH... "
-                f"--index {path} --model {model}"
+                f"the index at {opened.location} was built with model {opened.manifest.model!r}, not {model!r}; "
+                f"search without --model, or rebuild with: python -m indexer build PATH... {fix} --model {model}"
             )
-        return cls(path, version, manifest, vectors, db, questions)
+        return cls(opened.path if isinstance(opened, local.LocalStore) else opened.location, opened)
+
+    @property
+    def version(self) -> PurePath:
+        """The version served (a directory for the local store; `.name` names it in either)."""
+        return self.store.version
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.store.manifest
+
+    @property
+    def db(self):
+        """The local store's read-only SQLite connection (the eval and the benchmarks read it)."""
+        return self.store.db
 
     @property
     def embedder(self) -> Embedder:
@@ -107,7 +124,7 @@ class Index:
         nothing answers the question."""
         query, chosen, confidence = self._choose(question, k, filters, mode, per_doc, tuning)
         unheard = self._facts.vocabulary.unheard(named_words(question))
-        return results.Results(results.results_for(self.db, chosen, query),
+        return results.Results(results.results_for(self.store, chosen, query),
                                ranking.no_close_match(confidence, unheard) or not chosen)
 
     @_damage_reported
@@ -125,8 +142,8 @@ class Index:
         check_request(question, k, mode, per_doc)
         tuning = ranking.DEFAULT_TUNING if tuning is None else tuning
         query = parse_question(question, clean=tuning.clean_query)
-        where = filter_sql(filters, self._facts)
-        allowed = self._retriever.allowed_ids(where, query)
+        where = self.store.where(filters, self._facts, query)
+        allowed = self.store.allowed_ids(where, query)
         if allowed is not None and len(allowed) == 0:
             return query, [], None
         vector = embedding_pool().submit(self._question_vector, query.text) if mode != "keyword" else None
@@ -137,7 +154,7 @@ class Index:
         for _ in range(_MAX_ROUNDS):
             ranked, exhausted, confidence = self._retriever.ranking(searched, where, vector, allowed, mode, wanted,
                                                                     tuning, hints, leave_out)
-            ranked = ranking.rerank(ranked, question, tuning, self._retriever.texts)
+            ranked = ranking.rerank(ranked, question, tuning, self.store.texts)
             chosen = ranking.cap_per_document(ranked, k, per_doc, self._facts.document_of)
             if len(chosen) >= k or exhausted:
                 break
@@ -146,7 +163,6 @@ class Index:
 
     def _question_vector(self, text: str) -> np.ndarray:
         return self._question_vectors.get(text, lambda: self.embedder.encode_query(text))
-
 
     @_damage_reported
     def speakers(self) -> list[tuple[str, int]]:
@@ -172,7 +188,7 @@ class Index:
     @_damage_reported
     def context(self, passage_id: str, before: int = 2, after: int = 2) -> list[dict]:
         """The turns around a passage's turn, for showing the exchange it belongs to."""
-        return results.context(self.db, passage_id, before, after)
+        return results.context(self.store, passage_id, before, after)
 
     @_damage_reported
     def stats(self) -> dict:
@@ -183,7 +199,8 @@ class Index:
     def match_count(self, question: str, filters: Filters | None = None) -> int:
         """How many passages within the filters contain any of the question's words (all its phrases)."""
         check_question(question)
-        return self._retriever.match_count(parse_query(question), filter_sql(filters, self._facts))
+        query = parse_query(question)
+        return self.store.match_count(query, self.store.where(filters, self._facts, query))
 
     @_damage_reported
     def timeline(self, question: str, filters: Filters | None = None, top: int = 200) -> list[tuple[str, int]]:
@@ -197,23 +214,21 @@ class Index:
     @_damage_reported
     def transcript(self, doc_id: str) -> results.Transcript:
         """The whole document: every turn, with the passages cut from each (BadQuery if there is none)."""
-        return results.transcript(self.db, doc_id)
+        return results.transcript(self.store, doc_id)
 
     def close(self) -> None:
-        self.db.close()
-        self._retriever.question_db.close()
+        self.store.close()
 
 
 def _stats(index: Index) -> dict:
     speakers, manifest = index.speakers(), index.manifest
+    sizes = index.store.sizes()
     return {
         "index": str(index.path), "version": index.version.name,
-        "documents": index.db.execute("SELECT count(*) FROM documents").fetchone()[0],
-        "passages": index.vectors.ntotal, "speakers": len(speakers),
+        "documents": sizes["documents"], "passages": sizes["passages"], "speakers": len(speakers),
         "top_speakers": [{"name": n, "passages": c} for n, c in speakers[:10]],
         "kinds": dict(index.kinds()), "date_range": list(index.date_range()),
         "model": manifest.model, "encoder": manifest.encoder,
         "dimension": manifest.dimension, "built_at": manifest.built_at,
-        "size_bytes": layout.directory_size(index.version),
+        "size_bytes": sizes["size_bytes"],
     }
-

@@ -1,10 +1,10 @@
-"""What a search returns: `Result`, one passage with its speaker, date, source and best sentences."""
+"""What a search returns: `Result`, one passage with its speaker, date, source and best sentences, read
+from whichever store holds the index (indexer/store/)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from dataclasses import asdict, dataclass
 
 from ..errors import BadQuery
@@ -47,18 +47,11 @@ class Results(list):
         self.no_close_match = no_close_match
 
 
-def results_for(db: sqlite3.Connection, chosen: list[tuple[int, float]], query: Query) -> list[Result]:
+def results_for(store, chosen: list[tuple[int, float]], query: Query) -> list[Result]:
     """The chosen (id, score) as results, in their order, each with the sentences that best match the query."""
     if not chosen:
         return []
-    ids = [i for i, _ in chosen]
-    rows = db.execute(
-        "SELECT p.id, p.passage_id, p.doc_id, p.speaker, p.role, p.question, p.text, p.date, "
-        "p.kind, d.title, d.source_url FROM passages p JOIN documents d ON d.doc_id = p.doc_id "
-        f"WHERE p.id IN ({','.join('?' * len(ids))})",
-        ids,
-    ).fetchall()
-    by_id = {row["id"]: row for row in rows}
+    by_id = store.passage_rows([i for i, _ in chosen])
     words = list(query.terms) + [w for p in query.phrases for w in p.split()]
     return [
         Result(
@@ -80,17 +73,13 @@ def results_for(db: sqlite3.Connection, chosen: list[tuple[int, float]], query: 
     ]
 
 
-def context(db: sqlite3.Connection, passage_id: str, before: int = 2, after: int = 2) -> list[dict]:
+def context(store, passage_id: str, before: int = 2, after: int = 2) -> list[dict]:
     """The turns around a passage's turn, for showing the exchange it belongs to."""
-    row = db.execute("SELECT doc_id, turn FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
-    if row is None:
+    place = store.passage_place(passage_id)
+    if place is None:
         raise BadQuery(f"no passage {passage_id!r} in this index")
-    turns = db.execute(
-        "SELECT number, speaker, role, text FROM turns WHERE doc_id = ? AND number BETWEEN ? AND ? "
-        "ORDER BY number",
-        (row["doc_id"], row["turn"] - before, row["turn"] + after),
-    )
-    return [dict(t) | {"is_answer": t["number"] == row["turn"]} for t in turns]
+    doc_id, turn = place
+    return [t | {"is_answer": t["number"] == turn} for t in store.turns(doc_id, turn - before, turn + after)]
 
 
 _DATE_IN_TITLE = re.compile(
@@ -176,19 +165,16 @@ class Transcript:
         return None
 
 
-def transcript(db: sqlite3.Connection, doc_id: str) -> Transcript:
+def transcript(store, doc_id: str) -> Transcript:
     """Every turn of a document, each with the passages cut from it; BadQuery if the index has no such
     document."""
-    doc = db.execute("SELECT doc_id, title, date, kind, path, source_name, source_url FROM documents WHERE doc_id = ?",
-                     (doc_id,)).fetchone()
+    doc = store.document(doc_id)
     if doc is None:
         raise BadQuery(f"no document {doc_id!r} in this index")
     passages: dict[int, list[dict]] = {}
-    for row in db.execute("SELECT passage_id, turn, para_start, para_end FROM passages WHERE doc_id = ? "
-                          "ORDER BY turn, para_start", (doc_id,)):
+    for row in store.passages_of(doc_id):
         passages.setdefault(row["turn"], []).append(
             {"passage_id": row["passage_id"], "para_start": row["para_start"], "para_end": row["para_end"]})
-    turns = [dict(t) | {"passages": passages.get(t["number"], [])} for t in db.execute(
-        "SELECT number, speaker, role, text FROM turns WHERE doc_id = ? ORDER BY number", (doc_id,))]
+    turns = [t | {"passages": passages.get(t["number"], [])} for t in store.turns(doc_id)]
     return Transcript(doc["doc_id"], doc["title"], doc["date"], doc["kind"],
                       Source(doc["path"], doc["source_name"], doc["source_url"]), turns)
