@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compute import Engine, LocalEngine
 from ..embedding.embedder import Embedder, content_hash
 from ..errors import IndexCorrupt, NoDocuments
 from ..ingest import parse_cache
@@ -84,11 +85,14 @@ def build_index(
     model: str | None = None,
     progress: bool = True,
     max_words: int = MAX_WORDS,
+    engine: Engine | None = None,
 ) -> BuildReport:
+    """`engine` parses the files and embeds the new texts (default: in this process; indexer/compute)."""
     started = time.monotonic()
     index_dir = Path(index_dir)
+    engine = engine or LocalEngine()
     cache = parse_cache.ParseCache(index_dir / parse_cache.FILE)
-    corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache)
+    corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache, parse=engine.parse)
     if not corpus.passages:
         raise NoDocuments(
             f"no transcript passages found in {', '.join(map(str, paths))} "
@@ -102,7 +106,7 @@ def build_index(
         questions = rows.distinct_questions(corpus)
         texts = [embed_input(p) for p in corpus.passages] + [text for _, text in questions]
         hashes = [content_hash(text) for text in texts]
-        vectors, embedded, reused = _vectors(texts, hashes, embedder, reusable, progress)
+        vectors, embedded, reused = _vectors(texts, hashes, embedder, reusable, progress, engine)
         version = new_version_dir(index_dir)
         rows.write(version, rows.rows_for(corpus, hashes, questions), vectors, previous=reusable)
         settings = _write_both(version, vectors, len(corpus.passages))
@@ -156,7 +160,8 @@ def _same_embedding(manifest: Manifest, embedder: Embedder) -> bool:
     return manifest.model == embedder.name and manifest.encoder == embedder.encoder
 
 
-def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, reusable: Path | None, progress: bool):
+def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, reusable: Path | None, progress: bool,
+             engine: Engine):
     """One vector per text (`hashes[i]` is text i's content hash); returns (vectors, how many distinct texts
     had to be embedded, how many texts the previous version had vectors for)."""
     known = rows.stored_embeddings(reusable, set(hashes))
@@ -166,7 +171,7 @@ def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, reusable: 
         if key not in known:
             missing.setdefault(key, text)
     if missing:
-        fresh = embedder.encode(list(missing.values()), progress=progress)
+        fresh = engine.embed(embedder, list(missing.values()), progress)
         known.update(zip(missing.keys(), fresh))
     dimension = len(next(iter(known.values())))
     vectors = np.zeros((len(texts), dimension), dtype=np.float32)
