@@ -8,8 +8,13 @@ process, FAISS's 2 threads), the IVF index's build time and its recall@10
 against the exact answer; and at the largest size the same with a filter (an
 id selector over 10% of the passages, and a narrow one over 0.2%).
 
+With --store milvus, the same vectors in milvus-lite instead (bench/scale_milvus.py: insert rate,
+index build time, dense top-100 latency with and without a date filter, BM25 latency), at 100k, 300k
+and 1M passages unless --sizes says otherwise.
+
     .venv/bin/python bench/scale.py                      # table + docs/scale.png
     .venv/bin/python bench/scale.py --sizes 50000,200000 --json
+    .venv/bin/python bench/scale.py --store milvus       # milvus-lite, in a temporary folder
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ TOPICS = 5_000
 SPREAD = 0.045  # per-dimension noise around a topic centre: cosine to the centre about 0.6
 CANDIDATES = 100
 SIZES = (25_000, 50_000, 100_000, 200_000, 400_000, 700_000, 1_000_000)
+MILVUS_SIZES = (100_000, 300_000, 1_000_000)
+TEXT_WORDS = 102  # words in a passage on average (the 54,231 passages of all press briefings)
 
 
 def synthetic(count: int, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -115,13 +122,22 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300, help="queries per measurement (default 300)")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "scale.png", help="where to save the curve")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--store", choices=("local", "milvus"), default="local",
+                        help="FAISS as the local store uses it (default), or milvus-lite")
+    parser.add_argument("--bm25-up-to", type=int, default=300_000,
+                        help="with --store milvus: give passages text and time BM25 up to this size")
+    parser.add_argument("--indexes", default="FLAT,IVF_FLAT,HNSW", help="with --store milvus: index types")
     args = parser.parse_args()
+    if args.store == "milvus" and args.sizes == parser.get_default("sizes"):
+        args.sizes = ",".join(map(str, MILVUS_SIZES))
     sizes = sorted(int(s) for s in args.sizes.split(","))
     rng = np.random.default_rng(1)
     centres = rng.normal(0, 1, (TOPICS, DIMENSION)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     data = synthetic(sizes[-1], centres, rng)
     queries = synthetic(args.queries, centres, rng)
+    if args.store == "milvus":
+        return milvus_main(sizes, data, queries, args)
     rows = []
     for size in sizes:
         rows.append(measure(size, data, queries, filtered=size == sizes[-1]))
@@ -130,6 +146,21 @@ def main() -> None:
     plot(rows, args.plot)
     result = {"exact_limit": vector_index.EXACT_LIMIT, "queries": args.queries, "candidates": CANDIDATES, "rows": rows}
     print(json.dumps(result, indent=2) if args.json else f"plot: {args.plot}")
+
+
+def milvus_main(sizes: list[int], data: np.ndarray, queries: np.ndarray, args) -> None:
+    import scale_milvus
+
+    rows = []
+    for size in sizes:
+        rows.append(scale_milvus.measure(size, data, queries, TEXT_WORDS, bm25=size <= args.bm25_up_to,
+                                         indexes=args.indexes.split(",")))
+        if not args.json:
+            print(scale_milvus.format_row(rows[-1]), flush=True)
+    result = {"store": "milvus-lite", "queries": args.queries, "candidates": CANDIDATES, "text_words": TEXT_WORDS,
+              "rows": rows}
+    if args.json:
+        print(json.dumps(result, indent=2))
 
 
 def format_row(row: dict) -> str:

@@ -13,7 +13,9 @@ import sys
 import textwrap
 
 import click
+from click.core import ParameterSource
 
+from .compute import ENGINES, EngineUnavailable, engine_for
 from .controls import printable
 from .errors import BadQuery, IndexCorrupt, PodiumError
 from .index.build import build_index
@@ -144,10 +146,20 @@ store_option = click.option(
 @click.option("--model", default=None, help="sentence-transformers model name or local path; "
               "all-MiniLM-L6-v2 is the packaged model as it ships "
               "[default: that model adapted to briefings, see indexer/embedding/adapter.py].")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where files are read and new passages embedded: in this process, or on Ray (Ray Data).")
+@click.option("--ray-address", envvar="RAY_ADDRESS", default=None,
+              help="With --engine ray: the Ray cluster to run on, HOST:PORT [default: $RAY_ADDRESS, "
+                   "else a Ray started on this machine].")
 @friendly_errors
-def build(paths, index_dir, store, model):
+def build(paths, index_dir, store, model, engine, ray_address):
     """Index transcripts (files or folders): embed new passages, swap the new index in."""
-    report = build_index(list(paths), index_dir or default_index_dir(), model=model, store=chosen(store))
+    given = click.get_current_context().get_parameter_source("ray_address") == ParameterSource.COMMANDLINE
+    if given and engine != "ray":
+        raise EngineUnavailable("--ray-address runs the build on Ray: add --engine ray")
+    with engine_for(engine, ray_address) as running:
+        report = build_index(list(paths), index_dir or default_index_dir(), model=model, store=chosen(store),
+                             engine=running)
     say(report.summary())
 
 

@@ -4,7 +4,6 @@ passages under it, counts that say what is shown, filters, pages, downloads, cit
 import csv
 import io
 import json
-import textwrap
 
 import pytest
 

@@ -80,12 +80,15 @@ class Embedder:
 
     `encoder` picks the engine ("onnx-int8", "onnx-fp32", "torch", or a name an
     index recorded); default: $PODIUM_ENCODER, else onnx-int8. `batch_size`
-    defaults to the engine's own (32 texts on torch; on ONNX, batches of up to 1,024 tokens).
+    defaults to the engine's own (32 texts on torch; on ONNX, batches of up to 1,024 tokens). `workers`:
+    how many ONNX batches run at once (default: one per usable CPU; a Ray worker gives its share).
     """
 
-    def __init__(self, model: str | None = None, batch_size: int | None = None, encoder: str | None = None):
+    def __init__(self, model: str | None = None, batch_size: int | None = None, encoder: str | None = None,
+                 workers: int | None = None):
         self.name = model_name(model)
         self.batch_size = batch_size
+        self.workers = workers
         self._explicit = bool(encoder or os.environ.get("PODIUM_ENCODER"))
         self.requested = encoder or os.environ.get("PODIUM_ENCODER") or engines.DEFAULT_ENGINE
         self._lock = threading.Lock()
@@ -100,7 +103,8 @@ class Embedder:
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         try:
-            return engines.load_encoder(self._location, self.requested, explicit=self._explicit)
+            return engines.load_encoder(self._location, self.requested, explicit=self._explicit,
+                                        workers=self.workers)
         except (OSError, ValueError) as exc:
             cache = (f" (its adapted copy is cached in {cache_root()}: set PODIUM_CACHE to a writable "
                      "folder if that one is not)" if self.name == DEFAULT_MODEL else "")

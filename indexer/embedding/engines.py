@@ -198,9 +198,10 @@ def engine_name(quantization: str) -> str:
     return f"onnx-{quantization}-r{RECIPE}"
 
 
-def load_encoder(folder: str, requested: str, explicit: bool = True):
+def load_encoder(folder: str, requested: str, explicit: bool = True, workers: int | None = None):
     """The engine `requested` names ("torch", "onnx-int8", "onnx-fp32", or a recorded name such as
-    "onnx-int8-r4"), or TorchEncoder when ONNX cannot run here or its build fails.
+    "onnx-int8-r4"), or TorchEncoder when ONNX cannot run here or its build fails. `workers`: ONNX batches
+    run at once (default: one per usable CPU).
 
     Falling back is logged: as a warning when the build failed or the engine was
     asked for explicitly (`explicit`), as info when ONNX simply
@@ -221,7 +222,7 @@ def load_encoder(folder: str, requested: str, explicit: bool = True):
             "ONNX encoder unavailable (%s); using sentence-transformers on torch", reason)
         return TorchEncoder(folder)
     try:
-        return OnnxEncoder(folder, parts[1])
+        return OnnxEncoder(folder, parts[1], workers=workers)
     except Exception as exc:  # a failed export, a full disk, a broken cache: torch still works
         log.warning("could not build or load the ONNX encoder (%s: %s); using sentence-transformers on torch",
                     exc.__class__.__name__, str(exc).splitlines()[0][:200] if str(exc) else "")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compute import Engine, LocalEngine
+from ..compute import Engine, LocalEngine
 from ..embedding.embedder import Embedder, content_hash
 from ..errors import IndexCorrupt, NoDocuments
 from ..ingest import parse_cache
@@ -96,24 +98,28 @@ def build_index(
     progress: bool = True,
     max_words: int = MAX_WORDS,
     store: str | None = None,
+    engine: Engine | None = None,
 ) -> BuildReport:
-    """Build into the index directory, or into the Milvus `store` if given (indexer/store/milvus_build.py)."""
+    """Build into the index directory, or into the Milvus `store` if given (indexer/store/milvus_build.py);
+    `engine` parses the files and embeds the new texts (default: in this process; indexer/compute)."""
+    engine = engine or LocalEngine()
     if store:
-        return milvus_build.build_milvus(paths, store, model=model, progress=progress, max_words=max_words)
-    return _build_local(paths, index_dir, model, progress, max_words)
+        return milvus_build.build_milvus(paths, store, model, progress, max_words, engine)
+    return _build_local(paths, index_dir, model, progress, max_words, engine)
 
 
 def _build_local(paths: list[str | Path], index_dir: str | Path, model: str | None, progress: bool,
-                 max_words: int) -> BuildReport:
+                 max_words: int, engine: Engine) -> BuildReport:
     started = time.monotonic()
     index_dir = Path(index_dir)
     with storage_errors(index_dir, writing=True):
-        return _build(paths, index_dir, model, progress, max_words, started)
+        return _build(paths, index_dir, model, progress, max_words, engine, started)
 
 
-def _build(paths, index_dir: Path, model: str | None, progress: bool, max_words: int, started: float) -> BuildReport:
+def _build(paths, index_dir: Path, model: str | None, progress: bool, max_words: int, engine: Engine,
+           started: float) -> BuildReport:
     cache = parse_cache.ParseCache(index_dir / parse_cache.FILE)
-    corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache)
+    corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache, parse=engine.parse)
     require_passages(corpus, paths)
     embedder = Embedder(model)
     with build_lock(index_dir):
@@ -124,7 +130,7 @@ def _build(paths, index_dir: Path, model: str | None, progress: bool, max_words:
         texts = [embed_input(p) for p in corpus.passages] + [text for _, text in questions]
         hashes = [content_hash(text) for text in texts]
         known = rows.stored_embeddings(reusable, set(hashes))
-        vectors, embedded, reused = _vectors(texts, hashes, embedder, known, progress)
+        vectors, embedded, reused = _vectors(texts, hashes, embedder, known, progress, engine)
         with new_version(index_dir) as version:
             rows.write(version, rows.rows_for(corpus, hashes, questions), vectors, previous=reusable)
             settings = _write_both(version, vectors, len(corpus.passages))
@@ -197,16 +203,18 @@ def _same_embedding(manifest: Manifest, embedder: Embedder) -> bool:
     return manifest.model == embedder.name and manifest.encoder == embedder.encoder
 
 
-def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, known: dict[str, np.ndarray], progress: bool):
+def _vectors(texts: list[str], hashes: list[str], embedder: Embedder, known: dict[str, np.ndarray], progress: bool,
+             engine: Engine):
     """One vector per text (`hashes[i]` is text i's content hash), those `known` (the previous version's, by
-    hash) reused; returns (vectors, how many distinct texts had to be embedded, how many were known)."""
+    hash) reused and the rest embedded by `engine`; returns (vectors, how many distinct texts had to be
+    embedded, how many were known)."""
     reused = sum(key in known for key in hashes)
     missing = {}
     for text, key in zip(texts, hashes):
         if key not in known:
             missing.setdefault(key, text)
     if missing:
-        fresh = embedder.encode(list(missing.values()), progress=progress)
+        fresh = engine.embed(embedder, list(missing.values()), progress)
         known.update(zip(missing.keys(), fresh))
     dimension = len(next(iter(known.values())))
     vectors = np.zeros((len(texts), dimension), dtype=np.float32)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 from tqdm import tqdm
 
@@ -77,17 +79,28 @@ def collect_files(paths: list[str | Path]) -> list[Path]:
     return files
 
 
+Outcome = Parsed | UnreadableFile
+ParseFiles = Callable[[list[Path], bool], Iterator[tuple[Path, Outcome]]]
+
+
 def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: bool = True,
-                cache: ParseCache | None = None) -> Corpus:
-    """Every file's document, turns and passages; files `cache` holds unchanged are not parsed again."""
+                cache: ParseCache | None = None, parse: ParseFiles | None = None) -> Corpus:
+    """Every file's document, turns and passages; files `cache` holds unchanged are not parsed again.
+
+    `parse` parses the other files one by one (default: `parse_here`, in this process; a build on Ray passes
+    its own, indexer/compute/ray_data.py); the steps across documents run here, over every document.
+    """
     files = collect_files(paths)
     corpus = Corpus(files=len(files))
-    parsed = []
-    for path in tqdm(files, desc="reading", unit="file", disable=not progress):
-        try:
-            parsed.append(_parsed(path, cache))
-        except UnreadableFile as exc:
-            corpus.failed.append(Failure(str(path), str(exc)))
+    outcomes = _parse_all(files, cache, parse or parse_here, progress)
+    parsed, seen = [], set()
+    for path in files:
+        outcome = copy.deepcopy(outcomes[path]) if path in seen else outcomes[path]  # a file named twice
+        seen.add(path)
+        if isinstance(outcome, UnreadableFile):
+            corpus.failed.append(Failure(str(path), str(outcome)))
+        else:
+            parsed.append(outcome)
     parsed, copies = merge_copies(parsed)
     documents, signatures = _claim_ids(corpus, parsed)
     kept = {id(doc) for doc in documents}
@@ -102,17 +115,45 @@ def read_corpus(paths: list[str | Path], max_words: int = MAX_WORDS, progress: b
     return corpus
 
 
-def _parsed(path: Path, cache: ParseCache | None) -> Parsed:
-    """One file's document, turns and signature: from the cache if it holds them, else parsed (and cached)."""
-    raw = read_file(path)
-    key = cache.key(path, raw) if cache else None
-    parsed = cache.get(path, key) if key else None
-    if parsed is None:
-        doc, turns = _read_one(path, raw)
-        parsed = doc, turns, signature(doc)
-        if key:
-            cache.put(path, key, parsed)
-    return parsed
+def parse_here(files: list[Path], progress: bool) -> Iterator[tuple[Path, Outcome]]:
+    """Each file's parse, or why it could not be read, in this process."""
+    for path in tqdm(files, desc="reading", unit="file", disable=not progress):
+        try:
+            yield path, parse_file(path)
+        except UnreadableFile as exc:
+            yield path, exc
+
+
+def parse_file(path: Path) -> Parsed:
+    """One file's document, turns and signature: what the parse cache keeps."""
+    doc, turns = _read_one(path, read_file(path))
+    return doc, turns, signature(doc)
+
+
+def _parse_all(files: list[Path], cache: ParseCache | None, parse: ParseFiles, progress: bool
+               ) -> dict[Path, Outcome]:
+    """Every file's outcome: from the cache if it holds the file unchanged, else from `parse` (and cached)."""
+    keys = {path: _cache_key(path, cache) for path in files}
+    outcomes: dict[Path, Outcome] = {}
+    for path, key in keys.items():
+        if key and (hit := cache.get(path, key)) is not None:
+            outcomes[path] = hit
+    missing = [path for path in dict.fromkeys(files) if path not in outcomes]
+    for path, outcome in parse(missing, progress) if missing else ():
+        outcomes[path] = outcome
+        if keys[path] and not isinstance(outcome, UnreadableFile):
+            cache.put(path, keys[path], outcome)
+    return outcomes
+
+
+def _cache_key(path: Path, cache: ParseCache | None) -> str | None:
+    """None without a cache, or for a file that cannot be read (parsing it says why)."""
+    if cache is None:
+        return None
+    try:
+        return cache.key(path, read_file(path))
+    except UnreadableFile:
+        return None
 
 
 def _read_one(path: Path, raw: bytes) -> tuple[Document, list[Turn]]:

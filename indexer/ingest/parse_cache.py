@@ -65,7 +65,7 @@ class ParseCache:
         if stored is None or stored[0] != key:
             return None
         try:
-            parsed = _decode(stored[1])
+            parsed = decode(stored[1])
         except (ValueError, KeyError, IndexError, TypeError, StopIteration, zlib.error):
             return None
         self.hits += 1
@@ -73,7 +73,7 @@ class ParseCache:
 
     def put(self, path: Path, key: str, parsed: Parsed) -> None:
         """Remember a fresh parse; encoded now, before later steps change the objects in place."""
-        self._fresh[str(path)] = (key, _encode(parsed))
+        self._fresh[str(path)] = (key, encode(parsed))
 
     def save(self) -> None:
         """Write fresh entries and keep only the files this read used (the build calls it under its lock);
@@ -128,7 +128,7 @@ def _save(path: Path, fresh: dict[str, tuple[str, bytes]], used: set[str]) -> No
         db.close()
 
 
-def _encode(parsed: Parsed) -> bytes:
+def encode(parsed: Parsed) -> bytes:
     """JSON, zlib-compressed, each turn's paragraphs as references into the document's (see `_references`)."""
     doc, turns, signature = parsed
     body = json.dumps({
@@ -157,7 +157,7 @@ def _references(document: list[str], paragraphs: list[str]) -> list:
     return found
 
 
-def _decode(entry: bytes) -> Parsed:
+def decode(entry: bytes) -> Parsed:
     """The parse back from its bytes; zlib.error if they are damaged (zlib checks their Adler-32)."""
     data = json.loads(zlib.decompress(entry))
     doc = Document(**data["doc"])

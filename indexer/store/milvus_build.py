@@ -18,30 +18,30 @@ from ..index import build, rows
 from ..index.manifest import Manifest
 from ..ingest import parse_cache
 from ..ingest.corpus import read_corpus
-from ..ingest.passages import MAX_WORDS
 from ..search.vocabulary import Stemmer
 from . import location, milvus_layout, milvus_read, milvus_write, terms
 
 VECTOR_SETTINGS = {"faiss_index": "Milvus FLAT (exact inner product)"}
 
 
-def build_milvus(paths: list[str | Path], spec: str, model: str | None = None, progress: bool = True,
-                 max_words: int = MAX_WORDS) -> build.BuildReport:
+def build_milvus(paths: list[str | Path], spec: str, model: str | None, progress: bool, max_words: int,
+                 engine) -> build.BuildReport:
+    """Build into the Milvus store `spec`, `engine` (indexer/compute) parsing the files and embedding new texts."""
     started = time.monotonic()
     cache = _parse_cache(spec)
-    corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache)
+    corpus = read_corpus(paths, max_words=max_words, progress=progress, cache=cache, parse=engine.parse)
     build.require_passages(corpus, paths)
     embedder = Embedder(model)
     client = location.connect(spec)
     with location.failures_reported(spec):
         if cache:
             cache.save()
-        version, previous_manifest, counts = _write(client, corpus, embedder, paths, max_words, progress)
+        version, previous_manifest, counts = _write(client, corpus, embedder, paths, max_words, progress, engine)
     client.close()
     return build.report(spec, version, embedder, corpus, previous_manifest, counts, started)
 
 
-def _write(client, corpus, embedder: Embedder, paths, max_words: int, progress: bool):
+def _write(client, corpus, embedder: Embedder, paths, max_words: int, progress: bool, engine):
     """A new version written and made current, its vectors reused from the current one where the text is the
     same; (version, the replaced version's manifest, (texts embedded, reused, repeated))."""
     previous = milvus_layout.current_version(client)
@@ -52,7 +52,7 @@ def _write(client, corpus, embedder: Embedder, paths, max_words: int, progress: 
     texts = [build.embed_input(p) for p in corpus.passages] + [text for _, text in questions]
     hashes = [content_hash(text) for text in texts]
     known = milvus_write.stored_vectors(client, reusable, set(hashes))
-    vectors, embedded, reused = build._vectors(texts, hashes, embedder, known, progress)
+    vectors, embedded, reused = build._vectors(texts, hashes, embedder, known, progress, engine)
     stemmed = terms.stemmed([p.text for p in corpus.passages] + [text for _, text in questions], Stemmer())
     manifest = build._manifest(corpus, embedder, vectors.shape[1], paths, max_words, VECTOR_SETTINGS, len(questions))
     meta = {"manifest": manifest.to_dict(), "replaces": previous,
