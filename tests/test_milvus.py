@@ -14,6 +14,7 @@ from indexer.cli import main
 from indexer.errors import IndexMismatch, IndexMissing, StoreUnreachable
 from indexer.index.build import build_index
 from indexer.search import Filters, Index
+from indexer.search.question import parse_question
 from indexer.store import milvus_layout, milvus_write
 
 pytest_plugins = ["index_fixtures", "app_fixtures"]
@@ -110,6 +111,30 @@ def test_a_phrase_is_matched_as_fts5_matches_it(slice_index, slice_milvus_index)
     question = '"central bank" sanctions'
 
     assert slice_milvus_index.match_count(question) == slice_index.match_count(question) > 0
+
+
+@pytest.mark.parametrize("question", [
+    "sanctions on Russian banks",
+    "What is the President’s message to Putin?",  # a word FTS5 cuts in two ("presid s") is a phrase to it
+    "U.S. oil reserves and gas prices",
+    "don't they're can't won't",
+])
+def test_bm25_is_fts5_s_score_for_score(slice_index, slice_milvus_index, question):
+    """Milvus's own BM25 takes another IDF and counts per segment; the store's sparse vectors give FTS5's."""
+    query = parse_question(question, clean=True)
+    local, milvus = slice_index.store, slice_milvus_index.store
+    for search in ("keyword", "question_keyword"):
+        args = (None, 50, frozenset()) if search == "question_keyword" else None
+        found = {name: (getattr(store, search)(query, *args) if args else
+                        getattr(store, search)(query, store.where(None, index._facts, query), None, 50))
+                 for name, store, index in (("local", local, slice_index), ("milvus", milvus, slice_milvus_index))}
+        assert found["local"], search
+        assert [s for _, s in found["milvus"]] == pytest.approx([s for _, s in found["local"]], rel=1e-5), search
+        assert by_score(found["milvus"]) == by_score(found["local"]), search  # ties in either order
+
+
+def by_score(hits: list[tuple[int, float]]) -> list[int]:
+    return [i for i, s in sorted(hits, key=lambda hit: (-round(hit[1], 4), hit[0]))]
 
 
 def test_opening_with_another_model_is_refused(slice_milvus):

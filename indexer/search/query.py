@@ -56,14 +56,19 @@ def parse_query(text: str) -> Query:
         raise BadQuery("the question is empty; type what you want to find, e.g. \"air defense for Ukraine\"")
     text = _printable(text)[:MAX_QUERY_CHARS].strip()
     phrases = tuple(
-        " ".join(_WORD.findall(p.lower())) for p in _PHRASE.findall(text) if _WORD.search(p)
+        " ".join(words_of(p)) for p in _PHRASE.findall(text) if _WORD.search(p)
     )
     rest = _PHRASE.sub(" ", text)
-    words = list(dict.fromkeys(_WORD.findall(rest.lower())))
+    words = list(dict.fromkeys(words_of(rest)))
     terms = [word for word in words if word not in STOPWORDS] or ([] if phrases else words)
     if not terms and not phrases:
         raise BadQuery("the question has no words to search for; type a few words")
     return Query(text=text, terms=tuple(terms), phrases=phrases)
+
+
+def words_of(text: str) -> list[str]:
+    """The words a query is made of, lowercased; "president’s" is one (FTS5 searches it as a phrase)."""
+    return _WORD.findall(text.lower())
 
 
 def _quote(words: str) -> str:

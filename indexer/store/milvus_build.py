@@ -19,7 +19,7 @@ from ..index.manifest import Manifest
 from ..ingest import parse_cache
 from ..ingest.corpus import read_corpus
 from ..search.vocabulary import Stemmer
-from . import location, milvus_layout, milvus_read, milvus_write, terms
+from . import bm25, location, milvus_layout, milvus_read, milvus_write, terms
 
 VECTOR_SETTINGS = {"faiss_index": "Milvus FLAT (exact inner product)"}
 
@@ -53,12 +53,15 @@ def _write(client, corpus, embedder: Embedder, paths, max_words: int, progress: 
     hashes = [content_hash(text) for text in texts]
     known = milvus_write.stored_vectors(client, reusable, set(hashes))
     vectors, embedded, reused = build._vectors(texts, hashes, embedder, known, progress, engine)
-    stemmed = terms.stemmed([p.text for p in corpus.passages] + [text for _, text in questions], Stemmer())
+    written, stemmer = [p.text for p in corpus.passages] + [text for _, text in questions], Stemmer()
+    stemmed = terms.stemmed(written, stemmer)
+    statistics = bm25.Statistics.of(stemmed[:len(corpus.passages)], stemmed[len(corpus.passages):],
+                                    terms.word_phrases(written, stemmer))
     manifest = build._manifest(corpus, embedder, vectors.shape[1], paths, max_words, VECTOR_SETTINGS, len(questions))
-    meta = {"manifest": manifest.to_dict(), "replaces": previous,
-            "vocabulary": terms.vocabulary_counts(stemmed[:len(corpus.passages)], stemmed[len(corpus.passages):])}
+    meta = {"manifest": manifest.to_dict(), "replaces": previous, "bm25": statistics.to_dict()}
     version = milvus_layout.new_version()
-    milvus_write.write_version(client, version, rows.rows_for(corpus, hashes, questions), vectors, stemmed, meta)
+    milvus_write.write_version(client, version, rows.rows_for(corpus, hashes, questions), vectors, stemmed,
+                               statistics, meta)
     milvus_write.switch_to(client, version)
     return version, previous_manifest, (embedded, reused, len(texts) - embedded - reused)
 

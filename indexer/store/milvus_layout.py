@@ -1,10 +1,10 @@
 """A Milvus store's collections: one set per version, and the alias that names the current one.
 
-    podium_<version>_passages   one row per passage: its fields, its FTS5 terms (BM25 and text_match), its vector
-    podium_<version>_questions  one row per distinct prompt: text, terms, vector
+    podium_<version>_passages   one row per passage: its fields, its FTS5 terms and their BM25 vector, its vector
+    podium_<version>_questions  one row per distinct prompt: text, terms, BM25 vector, vector
     podium_<version>_documents  one row per document (a placeholder vector: Milvus wants one in every collection)
     podium_<version>_turns      one row per turn, or per part of a turn too long for one field
-    podium_<version>_meta       the manifest and the vocabulary, as JSON in parts
+    podium_<version>_meta       the manifest and the BM25 statistics, as JSON in parts
     podium_current              alias of the current version's meta collection
 
 A build writes a whole new set and moves the one alias (atomic in Milvus), so
@@ -26,7 +26,7 @@ TEXT = 65_535  # bytes in a VARCHAR, Milvus's most
 NAME = 1_024
 CHUNK = 16_000  # characters of a turn or of JSON per row: at most 4 bytes each, within TEXT
 PLACEHOLDER = 2  # dimension of the vector a collection without one of its own carries
-BM25_ANALYZER = {"tokenizer": "standard"}  # splits the FTS5 terms at their spaces (indexer/store/terms.py)
+MATCH_ANALYZER = {"tokenizer": "standard"}  # splits the FTS5 terms at their spaces (indexer/store/terms.py)
 
 
 def new_version() -> str:
@@ -62,7 +62,7 @@ def schemas(client, dimension: int) -> dict:
         return schema
 
     text, name = {"max_length": TEXT}, {"max_length": NAME}
-    terms = {"max_length": TEXT, "enable_analyzer": True, "enable_match": True, "analyzer_params": BM25_ANALYZER}
+    terms = {"max_length": TEXT, "enable_analyzer": True, "enable_match": True, "analyzer_params": MATCH_ANALYZER}
     shared = {
         "passages": [("id", DataType.INT64, {"is_primary": True}), ("passage_id", DataType.VARCHAR, name),
                      ("doc_id", DataType.VARCHAR, name), ("turn", DataType.INT64, {}),
@@ -91,18 +91,17 @@ def schemas(client, dimension: int) -> dict:
 
 
 def _with_vectors(client, part: str, schema, dimension: int):
-    """The part's vector fields and their indexes: exact inner product (FAISS's IndexFlatIP) and BM25 over
-    the terms for passages and prompts, a placeholder elsewhere."""
-    from pymilvus import DataType, Function, FunctionType
+    """The part's vector fields and their indexes: exact inner product (FAISS's IndexFlatIP) for the
+    embeddings, and for the BM25 vectors of the terms (indexer/store/bm25.py) of passages and prompts; a
+    placeholder elsewhere."""
+    from pymilvus import DataType
 
     index = client.prepare_index_params()
     if part in ("passages", "questions"):
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
-                                     input_field_names=["terms"], output_field_names=["sparse"]))
         index.add_index("vector", index_type="FLAT", metric_type="IP")
-        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     else:
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=PLACEHOLDER)
         index.add_index("vector", index_type="FLAT", metric_type="L2")

@@ -3,8 +3,8 @@
 Each search runs in Milvus with the filters as an expression (before the
 cut); the scores are computed in our code, as for the local store: dense
 hits come as inner products of unit vectors (FLAT: exact, as FAISS's
-IndexFlatIP), BM25 hits as distances, negative in Milvus Lite, so their
-magnitude is taken. The facts the ranking keeps in memory (each passage's
+IndexFlatIP), BM25 hits as inner products of the query's IDFs and the rows'
+stored weights, which is FTS5's score (indexer/store/bm25.py). The facts the ranking keeps in memory (each passage's
 document, prompt, date, speaker) are read in one pass on first use.
 """
 
@@ -22,6 +22,7 @@ from ..search.facts import BoundedCache
 from ..search.query import Query
 from ..search.vocabulary import Stemmer, Vocabulary
 from . import location, milvus_filters, terms
+from .bm25 import Statistics
 from .milvus_filters import Where
 from .milvus_layout import PARTS, all_rows, collection, current_version, read_blob
 
@@ -51,13 +52,13 @@ def replaced(client, version: str | None) -> str | None:
 class MilvusStore:
     """The current version of the index in a Milvus store."""
 
-    def __init__(self, spec: str, client, version: str, manifest: Manifest, vocabulary: dict):
+    def __init__(self, spec: str, client, version: str, manifest: Manifest, statistics: Statistics):
         self.location, self.client, self.manifest = spec, client, manifest
         self.version = PurePosixPath(version)
         self.names = {part: collection(version, part) for part in PARTS}
         self.passage_vectors = _Vectors(client, self.names["passages"], manifest.dimension)
         self.question_vectors = _Vectors(client, self.names["questions"], manifest.dimension)
-        self._vocabulary, self._stemmer = vocabulary, Stemmer()
+        self._statistics, self._stemmer = statistics, Stemmer()
         self._filtered = BoundedCache(32)
         self._columns: dict[str, list] | None = None
         self._lock = threading.Lock()
@@ -75,9 +76,9 @@ class MilvusStore:
                                 f"--store {spec}")
         for part in PARTS:
             client.load_collection(collection(version, part))
-        vocabulary = read_blob(client.query(collection(version, "meta"), filter='name == "vocabulary"',
+        statistics = read_blob(client.query(collection(version, "meta"), filter='name == "bm25"',
                                             output_fields=["*"]))
-        return cls(spec, client, version, manifest, vocabulary)
+        return cls(spec, client, version, manifest, Statistics.from_dict(statistics))
 
     def reading(self):
         """A store lost mid-query is one clear error."""
@@ -93,7 +94,7 @@ class MilvusStore:
         return self._columns[name]
 
     def vocabulary(self) -> Vocabulary:
-        return terms.vocabulary_of(self._vocabulary, self.manifest.counts.get("passages", 0))
+        return self._statistics.vocabulary()
 
     def where(self, filters, facts, query: Query | None = None) -> Where:
         """The filters as an expression, with the query's phrases (Milvus searches cannot take FTS5's MATCH)."""
@@ -106,30 +107,30 @@ class MilvusStore:
         return {row["id"]: row["text"] for row in self._get("passages", ids, ["text"])}
 
     def dense(self, vector: np.ndarray, where: Where, allowed, wanted: int) -> list[tuple[int, float]]:
-        return self._search("passages", vector.tolist(), "vector", self._filter(where, allowed), wanted, "IP")
+        return self._search("passages", vector.tolist(), "vector", self._filter(where, allowed), wanted)
 
     def keyword(self, query: Query, where: Where, allowed, wanted: int) -> list[tuple[int, float]]:
-        words = terms.query_terms(query, self._stemmer)
+        words = self._statistics.query_vector("passages", terms.query_units(query, self._stemmer))
         if not words:
             return []
-        return self._search("passages", words, "sparse", self._filter(where, allowed), wanted, "BM25")
+        return self._search("passages", words, "sparse", self._filter(where, allowed), wanted)
 
     def question_dense(self, vector: np.ndarray, asked, wanted: int, leave_out: frozenset[int]):
         """(question id, cosine) of the reporter questions closest to the user's, among `asked` (None: all)."""
         within = "" if asked is None else milvus_filters.ids_in(asked)
         if asked is not None and not len(asked):
             return []
-        found = self._search("questions", vector.tolist(), "vector", within, wanted + len(leave_out), "IP")
+        found = self._search("questions", vector.tolist(), "vector", within, wanted + len(leave_out))
         return [(q, s) for q, s in found if q not in leave_out][:wanted]
 
     def question_keyword(self, query: Query, asked, wanted: int, leave_out: frozenset[int]):
         """(question id, BM25) of the prompts that share the query's words, among `asked`: the best of the
         whole index, _FILTERED_QUESTIONS times more under a filter, kept to `asked`, as the local store does."""
-        words = terms.query_terms(query, self._stemmer)
+        words = self._statistics.query_vector("questions", terms.query_units(query, self._stemmer))
         if not words or (asked is not None and not len(asked)):
             return []
         limit = (wanted if asked is None else _FILTERED_QUESTIONS * wanted) + len(leave_out)
-        found = [(q, s) for q, s in self._search("questions", words, "sparse", "", limit, "BM25")
+        found = [(q, s) for q, s in self._search("questions", words, "sparse", "", limit)
                  if q not in leave_out]
         if asked is not None:
             kept = np.isin([q for q, _ in found], asked)
@@ -158,7 +159,7 @@ class MilvusStore:
         """How many passages within the filters contain any of the query's words (all its phrases)."""
         if where.phrases:
             return len(self.allowed_ids(where, query))
-        words = terms.query_terms(query, self._stemmer)
+        words = " ".join(terms.query_units(query, self._stemmer))
         if not words:
             return 0
         expression = milvus_filters.both(where.expression, milvus_filters.any_word(words))
@@ -213,15 +214,13 @@ class MilvusStore:
             return None
         return milvus_filters.ids_in(allowed) if where.phrases else where.expression
 
-    def _search(self, part: str, data, field: str, expression: str | None, wanted: int, metric: str):
-        """(id, score) best first: inner products as they come, BM25 as its magnitude (Milvus Lite negates it,
-        a Milvus server does not)."""
+    def _search(self, part: str, data, field: str, expression: str | None, wanted: int):
+        """(id, inner product) best first: of unit vectors for `vector`, BM25 for `sparse`."""
         if expression is None or wanted < 1:
             return []
         hits = self.client.search(self.names[part], data=[data], anns_field=field, limit=min(wanted, TOP_K),
-                                  filter=expression, output_fields=["id"], search_params={"metric_type": metric})
-        score = abs if metric == "BM25" else float
-        return [(int(hit["id"]), score(hit["distance"])) for hit in hits[0]]
+                                  filter=expression, output_fields=["id"], search_params={"metric_type": "IP"})
+        return [(int(hit["id"]), float(hit["distance"])) for hit in hits[0]]
 
     def _get(self, part: str, ids, fields: list[str]) -> list[dict]:
         if not len(ids):

@@ -15,12 +15,15 @@ import numpy as np
 
 from ..index.rows import Rows
 from . import milvus_layout as layout
+from .bm25 import Statistics
 
 _BATCH = 1_000  # rows per insert: a few MB per request, well within gRPC's limit
 
 
-def write_version(client, version: str, rows: Rows, vectors: np.ndarray, terms: list[str], meta: dict) -> None:
-    """Every collection of `version`, filled and flushed; `terms` holds each passage's, then each prompt's."""
+def write_version(client, version: str, rows: Rows, vectors: np.ndarray, terms: list[str], statistics: Statistics,
+                  meta: dict) -> None:
+    """Every collection of `version`, filled and flushed; `terms` holds each passage's, then each prompt's, and
+    `statistics` makes their BM25 vectors."""
     made = []
     try:
         for part, (schema, index) in layout.schemas(client, vectors.shape[1]).items():
@@ -28,7 +31,7 @@ def write_version(client, version: str, rows: Rows, vectors: np.ndarray, terms: 
             client.create_collection(name, schema=schema, index_params=index)
             made.append(name)
             for start in itertools.count(0, _BATCH):
-                batch = _rows(part, rows, vectors, terms, meta, start, start + _BATCH)
+                batch = _rows(part, rows, vectors, (terms, statistics), meta, start, start + _BATCH)
                 if not batch:
                     break
                 client.insert(name, batch)
@@ -58,14 +61,17 @@ def drop_others(client, keep: set[str | None]) -> None:
             client.drop_collection(name)
 
 
-def _rows(part: str, rows: Rows, vectors: np.ndarray, terms: list[str], meta: dict, start: int, stop: int):
+def _rows(part: str, rows: Rows, vectors: np.ndarray, words: tuple[list[str], Statistics], meta: dict, start: int,
+          stop: int):
     """Rows `start`..`stop` of one part, as Milvus takes them."""
-    passages = len(rows.passages)
+    passages, (terms, statistics) = len(rows.passages), words
     if part == "passages":
-        return [_passage(row, vectors[row[0]], terms[row[0]]) for row in rows.passages[start:stop]]
+        return [{**_passage(row, vectors[row[0]], terms[row[0]]),
+                 "sparse": statistics.row_vector(part, terms[row[0]])} for row in rows.passages[start:stop]]
     if part == "questions":
         return [{"id": q, "doc_id": doc, "text": text, "content_hash": key, "terms": terms[passages + q],
-                 "vector": vectors[passages + q].tolist()} for q, doc, text, key in rows.questions[start:stop]]
+                 "sparse": statistics.row_vector(part, terms[passages + q]), "vector": vectors[passages + q].tolist()}
+                for q, doc, text, key in rows.questions[start:stop]]
     if part == "documents":
         return [_document(row) for row in rows.documents[start:stop]]
     if part == "turns":

@@ -1,23 +1,20 @@
-"""Text as the local store's FTS5 tokenizes it, for Milvus's BM25 and its `text_match`.
+"""Text as the local store's FTS5 tokenizes it, for a Milvus store's BM25 and its `text_match`.
 
 Milvus analyzes text itself, with other stemming and other word boundaries
 than FTS5's `porter unicode61`. So a Milvus store holds each passage's and
 prompt's FTS5 terms ("Psaki's sanctions" -> "psaki s sanction"), joined by
-spaces, in its BM25 field: Milvus's standard tokenizer then splits exactly
-where FTS5 did, a query's words go through the same stemmer, and the two
-stores count the same terms (their BM25 still differs in its IDF and in
-Milvus's per-segment statistics: docs/benchmarks.md). The vocabulary (how
-many passages hold each term) is counted here at build time, as FTS5's own
-table would give it.
+spaces: its BM25 vectors are made of them (indexer/store/bm25.py), Milvus's
+standard tokenizer splits them for `text_match` exactly where FTS5 did, and a
+query's words go through the same stemmer, so the two stores count the same
+terms.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from ..search.query import Query
-from ..search.vocabulary import Stemmer, Vocabulary
+from ..search.query import Query, words_of
+from ..search.vocabulary import Stemmer
 
 _BATCH = 512  # texts stemmed at once: the private FTS5 table stays small
 
@@ -30,22 +27,18 @@ def stemmed(texts: Sequence[str], stemmer: Stemmer) -> list[str]:
     return found
 
 
-def vocabulary_counts(passage_terms: Iterable[str], question_terms: Iterable[str]) -> dict:
-    """How many passages hold each term, and every term of the prompts: what `Vocabulary` reads."""
-    frequencies: Counter = Counter()
-    for terms in passage_terms:
-        frequencies.update(set(terms.split()))
-    asked = sorted({term for terms in question_terms for term in terms.split()})
-    return {"frequencies": dict(frequencies), "asked": asked}
+def query_units(query: Query, stemmer: Stemmer) -> list[str]:
+    """The query's words and its phrases' words, each stemmed as FTS5 would, one entry a word: a word FTS5
+    cuts in two ("president’s" -> "presid s") stays one entry, which FTS5 searches as a phrase."""
+    words = [word for phrase in query.phrases for word in phrase.split()] + list(query.terms)
+    return [units for units in stemmed(words, stemmer) if units]
 
 
-def vocabulary_of(counts: dict, passages: int) -> Vocabulary:
-    return Vocabulary(counts["frequencies"], passages, asked=frozenset(counts["asked"]))
-
-
-def query_terms(query: Query, stemmer: Stemmer) -> str:
-    """The terms BM25 searches for: the query's words and its phrases' words, each stemmed as FTS5 would."""
-    return " ".join(stemmed([*query.phrases, *query.terms], stemmer))
+def word_phrases(texts: Iterable[str], stemmer: Stemmer) -> set[str]:
+    """Every word of `texts` that FTS5 cuts into several terms, as its terms: what a query may search as a
+    phrase (indexer/store/bm25.py counts them in every row)."""
+    joined = {word for text in texts for word in words_of(text) if not word.isalnum()}
+    return {units for units in stemmed(sorted(joined), stemmer) if " " in units}
 
 
 def phrase_terms(query: Query, stemmer: Stemmer) -> list[str]:
