@@ -157,34 +157,40 @@ def test_a_manifest_that_lost_half_its_checksums_is_damaged(seeds_copy):
         Index.open(seeds_copy)
 
 
-LOOPS = {
-    "current -> current": [("current", "current")],
-    "current -> a -> b -> a": [("current", "a"), ("a", "b"), ("b", "a")],
+BAD_LINKS = {  # links made in the index folder, `current` last; a target of None: another index's version
+    "current -> current": ([("current", "current")], "loops ("),
+    "current -> a -> b -> a": ([("current", "a"), ("a", "b"), ("b", "a")], "loops ("),
+    "current -> ..": ([("current", "..")], "leads to "),
+    "current -> /": ([("current", "/")], "leads to "),
+    "current -> builds": ([("current", "builds")], "leads to "),
+    "current -> another index's version": ([("current", None)], "leads to "),
 }
 
 
-def make_loop(index_dir: Path, links) -> None:
+def make_bad_link(index_dir: Path, links, elsewhere: Path) -> None:
     (index_dir / layout.CURRENT).unlink()
     for name, target in links:
         (index_dir / name).unlink(missing_ok=True)
-        (index_dir / name).symlink_to(target)
+        (index_dir / name).symlink_to(target or layout.current_version(elsewhere))
 
 
-@pytest.mark.parametrize("loop", LOOPS)
+@pytest.mark.parametrize("link", BAD_LINKS)
 @pytest.mark.parametrize("command", [["check"], ["search", "Putin"], ["stats"]])
-def test_a_current_link_that_loops_is_reported_as_damage(seeds_copy, loop, command):
-    make_loop(seeds_copy, LOOPS[loop])
+def test_a_current_link_that_loops_or_leads_out_of_builds_is_reported_as_damage(seeds_copy, seeds_dir, link,
+                                                                                 command):
+    links, reason = BAD_LINKS[link]
+    make_bad_link(seeds_copy, links, seeds_dir)
 
     result = CliRunner().invoke(main, [*command, "--index", str(seeds_copy)])
 
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr.startswith(f"error: the index is damaged: its link {seeds_copy / 'current'} loops (")
-    assert result.stderr.endswith(f"); rebuild it with: python -m indexer build PATH... --index {seeds_copy}\n")
+    assert result.stderr.startswith(f"error: the index is damaged: its link {seeds_copy / 'current'} {reason}")
+    assert result.stderr.endswith(f"; rebuild it with: python -m indexer build PATH... --index {seeds_copy}\n")
 
 
-@pytest.mark.parametrize("loop", LOOPS)
-def test_a_build_replaces_a_current_link_that_loops(seeds_copy, loop):
-    make_loop(seeds_copy, LOOPS[loop])
+@pytest.mark.parametrize("link", BAD_LINKS)
+def test_a_build_replaces_a_bad_current_link(seeds_copy, seeds_dir, link):
+    make_bad_link(seeds_copy, BAD_LINKS[link][0], seeds_dir)
 
     result = CliRunner().invoke(main, ["build", *map(str, SEED_FILES), "--index", str(seeds_copy)])
 

@@ -98,21 +98,22 @@ def test_reading_from_the_cache_gives_what_parsing_gives(tmp_path):
         assert corpus.turns == parsed.turns and corpus.passages == parsed.passages
 
 
-def test_a_rebuild_parses_only_the_files_that_changed(tmp_path, monkeypatch):
-    folder = tmp_path / "corpus"
+@pytest.mark.parametrize("name", ["index", "idx?2#x%41", "100% sure"])  # SQLite reads a URI: ? # % are quoted
+def test_a_rebuild_parses_only_the_files_that_changed(tmp_path, monkeypatch, name):
+    folder, index_dir = tmp_path / "corpus", tmp_path / name
     folder.mkdir()
     for path in (*SEED_FILES, CHINA_CALL):
         shutil.copy(path, folder)
-    build_index([folder], tmp_path / "index", progress=False)
+    build_index([folder], index_dir, progress=False)
     parsed = []
     read_one = corpus_module._read_one
     monkeypatch.setattr(corpus_module, "_read_one", lambda path, raw: parsed.append(path.name) or read_one(path, raw))
     changed = folder / CHINA_CALL.name
     changed.write_text(changed.read_text().replace("President Xi", "Chairman Xi"))
 
-    report = build_index([folder], tmp_path / "index", progress=False)
+    report = build_index([folder], index_dir, progress=False)
 
-    index = Index.open(tmp_path / "index")
+    index = Index.open(index_dir)
     assert parsed == [CHINA_CALL.name] and report.embedded == 1
     assert [r.doc_id for r in index.search('"Chairman Xi"', mode="keyword")] == [CHINA_CALL.stem]
     index.close()

@@ -32,7 +32,8 @@ LOCK = "build.lock"
 
 def current_version(index_dir: Path) -> Path | None:
     """The version `current` points at; None if there is none; IndexCorrupt if the link cannot be followed
-    (it points at itself or loops), which the next build repairs."""
+    (it points at itself or loops) or leads anywhere but a version in this index's builds/ (`..`, `/`,
+    another index's version), which the next build repairs."""
     link = index_dir / CURRENT
     if not link.is_symlink() and not link.exists():
         return None
@@ -42,7 +43,12 @@ def current_version(index_dir: Path) -> Path | None:
         if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
             raise
         raise IndexCorrupt(f"the index is damaged: its link {link} loops ({exc}); {rebuild_hint(index_dir)}") from exc
-    return target if target.is_dir() else None
+    if not target.is_dir():
+        return None
+    if target.parent != (index_dir / BUILDS).resolve():
+        raise IndexCorrupt(f"the index is damaged: its link {link} leads to {target}, not to a version in "
+                           f"{index_dir / BUILDS}; {rebuild_hint(index_dir)}")
+    return target
 
 
 def rebuild_hint(version: Path) -> str:

@@ -69,7 +69,8 @@ def connect_readonly(version: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise IndexCorrupt(f"{path} is missing; {rebuild_hint(version)}")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        # as_uri() percent-quotes the path: a ?, # or % in a folder name is part of the name, not of the URI
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         db.execute("SELECT count(*) FROM passages").fetchone()
         db.execute("SELECT rowid FROM passages_fts LIMIT 1").fetchone()
     except sqlite3.DatabaseError as exc:

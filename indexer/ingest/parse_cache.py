@@ -106,7 +106,7 @@ def _load(path: Path) -> dict[str, tuple[str, bytes]]:
     if not path.is_file():
         return {}
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)  # the path quoted, as in schema.py
         try:
             return {row[0]: (row[1], row[2]) for row in db.execute("SELECT path, key, entry FROM parsed")}
         finally:
