@@ -1,13 +1,15 @@
 """bench/scale.py --store milvus: the same synthetic passages in milvus-lite, embedded in a temporary folder.
 
 For each size: the insert rate (rows a second, in batches of BATCH, with the
-text's BM25 sparse vector made by Milvus on insert when --bm25 covers the size),
+text's terms and their BM25 vector when --bm25 covers the size, made as a
+Milvus store's build makes them, indexer/store/bm25.py, timed apart),
 then for each index type a Milvus store would use, the time to build it
 (create_index and load_collection, until lite has indexed every segment; the
 first one also waits for lite to compact the segments just flushed) and the
 latency of one dense top-100 search (p50, p95), alone and with a date filter on
 about 10% and 0.2% of the passages, with recall@10 against FLAT (exact); and the
-latency of a BM25 top-100 search for a few words. The text is words drawn from a
+latency of a BM25 top-100 search for a few words (the inner product of the
+query's IDFs and the rows' weights, as the store searches). The text is words drawn from a
 Zipf vocabulary, as long as a real passage on average (bench/scale.py's TEXT_WORDS).
 
 milvus-lite is a single process that keeps segments of at most 100,000 rows
@@ -23,6 +25,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from indexer.store.bm25 import Statistics
 
 BATCH = 10_000
 DAYS = 3_650  # dates spread evenly over ten years
@@ -47,8 +51,13 @@ def measure(size: int, data: np.ndarray, queries: np.ndarray, text_words: int, b
         rng = np.random.default_rng(size)
         dates = rng.integers(0, DAYS, size)
         _create(client, bm25)
-        row = {"passages": size, "bm25": bm25, "insert_rows_per_s": _insert(client, data[:size], dates, rng,
-                                                                             text_words if bm25 else 0)}
+        texts = _texts(rng, size, text_words) if bm25 else None
+        started = time.perf_counter()
+        statistics = Statistics.of(texts, [], set()) if bm25 else None
+        row = {"passages": size, "bm25": bm25,
+               "insert_rows_per_s": _insert(client, data[:size], dates, texts, statistics)}
+        if bm25:
+            row["bm25_weights_s"] = round(time.perf_counter() - started, 1)  # statistics, weights and insert
         exact = None
         for kind in indexes:
             row[kind], found = _index_and_search(client, kind, queries, bm25)
@@ -57,7 +66,7 @@ def measure(size: int, data: np.ndarray, queries: np.ndarray, text_words: int, b
             elif exact is not None:
                 row[kind]["recall@10"] = {name: _recall(found[name], exact[name]) for name in found}
         if bm25:
-            row["bm25_ms"] = _bm25_latency(client, rng, len(queries))
+            row["bm25_ms"] = _bm25_latency(client, rng, len(queries), statistics)
         row["disk_mb"] = round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6)
         client.close()
         return row
@@ -66,28 +75,27 @@ def measure(size: int, data: np.ndarray, queries: np.ndarray, text_words: int, b
 
 
 def _create(client, bm25: bool) -> None:
-    from pymilvus import DataType, Function, FunctionType
+    from pymilvus import DataType
 
     schema = client.create_schema(auto_id=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=384)
     schema.add_field("date", DataType.INT64)
     if bm25:
-        schema.add_field("text", DataType.VARCHAR, max_length=8_000, enable_analyzer=True)
+        schema.add_field("text", DataType.VARCHAR, max_length=8_000)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
-                                     input_field_names=["text"], output_field_names=["sparse"]))
     client.create_collection("passages", schema=schema)
 
 
-def _insert(client, vectors: np.ndarray, dates: np.ndarray, rng: np.random.Generator, words: int) -> float:
-    """Rows a second, flushed to segments, text made (outside the timing) for the BM25 collection."""
+def _insert(client, vectors: np.ndarray, dates: np.ndarray, texts: list[str] | None,
+            statistics: Statistics | None) -> float:
+    """Rows a second, flushed to segments; the texts' BM25 vectors made outside the timing."""
     spent = 0.0
     for start in range(0, len(vectors), BATCH):
         stop = min(start + BATCH, len(vectors))
         rows = [{"id": i, "vector": vectors[i], "date": int(dates[i])} for i in range(start, stop)]
-        for row, text in zip(rows, _texts(rng, stop - start, words) if words else ()):
-            row["text"] = text
+        for row, text in zip(rows, texts[start:stop] if texts else ()):
+            row["text"], row["sparse"] = text, statistics.row_vector("passages", text)
         started = time.perf_counter()
         client.insert("passages", rows)
         spent += time.perf_counter() - started
@@ -110,7 +118,7 @@ def _index_and_search(client, kind: str, queries: np.ndarray, bm25: bool) -> tup
     params = client.prepare_index_params()
     params.add_index("vector", index_type=kind, metric_type="IP", params=build)
     if bm25 and "sparse" not in client.list_indexes("passages"):
-        params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     started = time.perf_counter()
     _create_index(client, params)
     client.load_collection("passages", timeout=None)
@@ -145,13 +153,13 @@ def _latency(client, queries: np.ndarray, search: dict, expression: str | None) 
     return _percentiles(times), answers
 
 
-def _bm25_latency(client, rng: np.random.Generator, count: int) -> dict:
+def _bm25_latency(client, rng: np.random.Generator, count: int, statistics: Statistics) -> dict:
     """A BM25 top-100 for four words of middling frequency (ranks 100 to 5,000), as a question's rarer words."""
     times = []
     for _ in range(count):
-        words = " ".join(f"w{rank}" for rank in rng.integers(100, 5_000, 4))
+        words = statistics.query_vector("passages", [f"w{rank}" for rank in rng.integers(100, 5_000, 4)])
         started = time.perf_counter()
-        client.search("passages", [words], limit=100, anns_field="sparse", search_params={"metric_type": "BM25"})
+        client.search("passages", [words], limit=100, anns_field="sparse", search_params={"metric_type": "IP"})
         times.append((time.perf_counter() - started) * 1000)
     return _percentiles(times)
 
@@ -167,7 +175,8 @@ def _recall(found: list, exact: list) -> float:
 
 def format_row(row: dict) -> str:
     lines = [f"{row['passages']:>9,}  milvus-lite insert {row['insert_rows_per_s']:,} rows/s"
-             f"{' (with BM25 text)' if row['bm25'] else ''}, {row['disk_mb']} MB on disk"]
+             f"{' (with BM25 text)' if row['bm25'] else ''}, {row['disk_mb']} MB on disk"
+             + (f"; terms and BM25 vectors made and inserted in {row['bm25_weights_s']} s" if row['bm25'] else "")]
     for kind in INDEXES:
         if kind in row:
             f = row[kind]
