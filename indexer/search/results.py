@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 from ..errors import BadQuery
 from ..records import Source, real_date
+from .limits import shown
 from .highlight import best_sentences
 from .query import Query
 
@@ -84,7 +85,7 @@ def context(db: sqlite3.Connection, passage_id: str, before: int = 2, after: int
     """The turns around a passage's turn, for showing the exchange it belongs to."""
     row = db.execute("SELECT doc_id, turn FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
     if row is None:
-        raise BadQuery(f"no passage {passage_id!r} in this index")
+        raise BadQuery(f"no passage {shown(passage_id)} in this index")
     turns = db.execute(
         "SELECT number, speaker, role, text FROM turns WHERE doc_id = ? AND number BETWEEN ? AND ? "
         "ORDER BY number",
@@ -182,7 +183,7 @@ def transcript(db: sqlite3.Connection, doc_id: str) -> Transcript:
     doc = db.execute("SELECT doc_id, title, date, kind, path, source_name, source_url FROM documents WHERE doc_id = ?",
                      (doc_id,)).fetchone()
     if doc is None:
-        raise BadQuery(f"no document {doc_id!r} in this index")
+        raise BadQuery(f"no document {shown(doc_id)} in this index")
     passages: dict[int, list[dict]] = {}
     for row in db.execute("SELECT passage_id, turn, para_start, para_end FROM passages WHERE doc_id = ? "
                           "ORDER BY turn, para_start", (doc_id,)):
