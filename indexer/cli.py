@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import sys
 
 import textwrap
@@ -16,7 +15,7 @@ import click
 from click.core import ParameterSource
 
 from .compute import ENGINES, EngineUnavailable, engine_for
-from .controls import printable
+from .controls import json_text, printable
 from .errors import BadQuery, IndexCorrupt, PodiumError
 from .index.build import build_index
 from .index.integrity import check_index
@@ -49,7 +48,7 @@ def friendly_errors(command):
 
 def say(text: str, err: bool = False) -> None:
     """Print readable output with every control character shown escaped (indexer/controls.py), so a file
-    name, a title or a link cannot send the terminal an escape sequence. JSON (which escapes them itself) and
+    name, a title or a link cannot send the terminal an escape sequence. JSON (`json_text`, which escapes them) and
     CSV are machine output, printed as they are."""
     click.echo(printable(text), err=err)
 
@@ -98,7 +97,7 @@ def inspect(paths, as_json):
     """Read transcripts (files or folders, recursively) and report what was found."""
     report = read_corpus(list(paths), progress=sys.stderr.isatty() or not as_json).report()
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        click.echo(json_text(report))
     else:
         say(_readable_report(report))
 
@@ -214,7 +213,7 @@ def stats(index_dir, store, as_json):
     """What an index holds: documents, passages, speakers, dates, model, size."""
     info = Index.open(index_dir, store=chosen(store)).stats()
     if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        click.echo(json_text(info))
         return
     say(
         f"index       {info['index']} (version {info['version']}, built {info['built_at']})\n"
@@ -268,7 +267,7 @@ def evaluate_command(more_paths, corpus, sample, seed, index_root, as_json):
     report = evaluate(corpus or DEFAULT_CORPUS, sample=sample, seed=seed, index_root=index_root,
                       progress=sys.stderr.isatty())
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json_text(report))
     else:
         say(readable_report(report))
 

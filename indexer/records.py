@@ -9,15 +9,21 @@ from dataclasses import dataclass, field
 ROLES = ("official", "reporter", "moderator", "other")
 
 
+FIRST_DAY = dt.date(1789, 1, 1)  # the first White House statement can be no older than the presidency
+DATE_RANGE = "1789-01-01 to tomorrow"
+
+
 def real_date(text: str | None) -> str | None:
-    """`text` if it is a day of the calendar as YYYY-MM-DD (what a record's `date` holds), else None: the one
-    check for 2022-13-45 and 2022-02-30, made where dates are read and where an index's dates are shown."""
+    """`text` if it is a day of the calendar as YYYY-MM-DD (what a record's `date` holds) from FIRST_DAY to
+    tomorrow (a zone ahead of ours), else None: the one check for 2022-13-45, 2022-02-30 and 9999-12-31, made
+    where dates are read and where an index's dates are shown."""
     if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return None
     try:
-        return dt.date.fromisoformat(text).isoformat()
+        day = dt.date.fromisoformat(text)
     except ValueError:
         return None
+    return text if FIRST_DAY <= day <= dt.date.today() + dt.timedelta(days=1) else None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import math
 import re
 import textwrap
 import time
+from collections import Counter
 
 import altair as alt
 import pandas as pd
@@ -99,19 +100,12 @@ def render_timeline(chart, results: list[Result]) -> None:
 
 
 def months_of(results: list[Result]) -> list[tuple[str, int]]:
-    """(YYYY-MM, passages) from the first month to the last, months without any as 0."""
-    counts: dict[str, int] = {}
-    for r in results:
-        if real_date(r.date):
-            counts[r.date[:7]] = counts.get(r.date[:7], 0) + 1
+    """(YYYY-MM, passages) from the first month to the last, months without any as 0. Months are counted as
+    numbers (year * 12 + month); `real_date` bounds the span to the years since 1789."""
+    counts = Counter(int(r.date[:4]) * 12 + int(r.date[5:7]) - 1 for r in results if real_date(r.date))
     if not counts:
         return []
-    year, month = map(int, min(counts).split("-"))
-    months = []
-    while (key := f"{year:04d}-{month:02d}") <= max(counts):
-        months.append((key, counts.get(key, 0)))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+    return [(f"{n // 12:04d}-{n % 12 + 1:02d}", counts[n]) for n in range(min(counts), max(counts) + 1)]
 
 
 def render_card(index: Index, group: DocumentResults) -> None:
@@ -139,7 +133,10 @@ def render_card(index: Index, group: DocumentResults) -> None:
 
 
 def card_key(doc_id: str) -> str:
-    return "card-" + re.sub(r"[^a-z0-9-]", "-", doc_id.lower())
+    """A widget key (and CSS class) for a document's card: its id made readable, then a hash of the exact id,
+    since two ids may differ only in case or in the characters the readable part replaces."""
+    digest = hashlib.sha1(doc_id.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"card-{re.sub(r'[^a-z0-9-]', '-', doc_id.lower())}-{digest}"
 
 
 def passage(index: Index, result: Result, asked: bool = True) -> None:

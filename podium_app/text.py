@@ -14,12 +14,13 @@ from urllib.parse import quote
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'@])")
 _AUTOLINK_START = re.compile(r"(?i)(?<=http)(?=s?://)|(?<=www)(?=\.)|(?=@)")
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")  # what str.splitlines breaks at
 WORD_JOINER = "\u2060"
 
 
 def escape(text: str) -> str:
     """Markdown-inert text on one line, with nothing the page could turn into a link."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _AUTOLINK_START.sub(WORD_JOINER, text)).replace("\n", " ")
+    return _LINE_BREAK.sub(" ", _MARKDOWN_SPECIAL.sub(r"\\\1", _AUTOLINK_START.sub(WORD_JOINER, text)))
 
 
 def safe_url(url: str | None) -> str | None:

@@ -107,7 +107,7 @@ def test_the_downloads_hold_every_passage_counted_with_every_field(slice_app, sl
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     payload = json.loads(served(at, "Download JSON", downloads))
 
-    assert data.startswith(b"\xef\xbb\xbfrank,score,text,")  # a byte-order mark: Excel reads it as UTF-8
+    assert data.startswith(b"\xef\xbb\xbf\"rank\",\"score\",\"text\",")  # a byte-order mark: Excel reads it as UTF-8
     assert rows == [{k: "" if v is None else str(v) for k, v in r.items()} for r in expected]
     assert list(rows[0]) == RESULT_FIELDS
     assert payload == {"query": QUESTION, "no_close_match": False, "results": expected}

@@ -13,6 +13,8 @@ import re
 import resource
 import subprocess
 import sys
+import unicodedata
+import warnings
 from pathlib import Path
 
 import pytest
@@ -26,10 +28,12 @@ from indexer.ingest import readers
 from indexer.ingest.corpus import read_corpus
 from indexer.ingest.dedupe import identity
 from indexer.ingest.readers import read_document, read_file
-from indexer.search import Index, Result
-from indexer.search.export import results_csv
+from indexer.controls import json_text, printable
+from indexer.search import Index, Result, Results
+from indexer.search.export import results_csv, results_json
 from indexer.search.results import TITLE_SHOWN
-from podium_app.text import WORD_JOINER
+from podium_app.results_page import card_key, months_of
+from podium_app.text import WORD_JOINER, escape
 
 pytest_plugins = ["app_fixtures"]
 
@@ -109,8 +113,8 @@ def test_an_impossible_date_in_a_file_name_fails_that_file_and_stats_and_since_s
     stats = run("stats", "--index", hostile["index"])
     since = search_json(hostile["index"], "gas prices", "--since", "2022-12")
 
-    assert (f"  {hostile['folder'] / BAD_DATE_NAME}: the date in the file name, 2022-13-45, is not a real date: "
-            "rename the file with the transcript's date, YYYY-MM-DD") in hostile["built"].stdout.splitlines()
+    assert (f"  {hostile['folder'] / BAD_DATE_NAME}: the date in the file name, 2022-13-45, is not a real date "
+            "from 1789-01-01 to tomorrow: rename the file with the transcript's date, YYYY-MM-DD") in hostile["built"].stdout.splitlines()
     assert "dates       2021-12-30 .. 2022-03-04\n" in stats.stdout
     assert since == []
 
@@ -148,30 +152,81 @@ def test_an_index_an_older_reader_wrote_with_an_impossible_date_still_serves(tmp
     ({"date": "2022-02-30"}, None),
     ({"date": "March 2022"}, None),  # dateutil would fill in today's day of the month
     ({"date": "2022-03-07"}, "2022-03-07"),
-], ids=["impossible, then published_time", "february 30", "partial", "real"])
+    ({"date": "0001-01-01"}, None),
+    ({"date": "9999-12-31"}, None),
+    ({"date": "9999-12-31T10:00:00+05:00"}, None),
+    ({"date": "1789-04-30"}, "1789-04-30"),
+    ({"date": "2022-03-07T23:30:00 XYZ"}, "2022-03-07"),  # an unknown zone: no UnknownTimezoneWarning
+], ids=["impossible, then published_time", "february 30", "partial", "real", "year 1", "year 9999",
+        "year 9999 with a zone", "the first inauguration", "odd zone"])
 def test_a_front_matter_date_is_kept_only_when_it_names_a_real_day(tmp_path, front_matter, date):
     path = tmp_path / "briefing.md"
     path.write_text(f"---\ntitle: Press Briefing\n{yaml.safe_dump(front_matter)}---\n\nMS. PSAKI:  Hello.\n")
 
-    assert read_document(path).date == date
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_document(path).date == date
+
+
+OUTSIDE = ["0001-01-01", "1788-12-31", "9999-12-31", (dt.date.today() + dt.timedelta(days=2)).isoformat()]
+
+
+@pytest.mark.parametrize("date", OUTSIDE, ids=["year 1", "before 1789", "year 9999", "after tomorrow"])
+def test_a_date_in_a_file_name_outside_1789_to_tomorrow_fails_that_file_naming_the_range(tmp_path, date):
+    path = tmp_path / f"{date}-press-gaggle-by-jen-psaki.txt"
+    path.write_text(plain_text("Gas prices were lower then, we are told."))
+
+    with pytest.raises(readers.UnreadableFile) as failed:
+        read_document(path)
+
+    assert str(failed.value) == (f"the date in the file name, {date}, is not a real date from 1789-01-01 to "
+                                 "tomorrow: rename the file with the transcript's date, YYYY-MM-DD")
+
+
+def test_the_timeline_counts_months_as_numbers_and_leaves_out_a_date_no_reader_keeps_now():
+    """An older index may hold 9999-12-31: counted month by month, it was 1.2 million months and an
+    IndexError naming them."""
+    dated = [result_with(date=day) for day in ("1789-04-30", "1790-02-01", "1790-02-28", "9999-12-31")]
+
+    months = months_of(dated)
+
+    assert (len(months), months[0], months[-1], sum(c for _, c in months)) == (11, ("1789-04", 1), ("1790-02", 2), 3)
 
 
 # 2. CSV cells
 
 
-FORMULAS = [FORMULA_TITLE, "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+FORMULAS = [FORMULA_TITLE, "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1",
+            "\uff1dcmd|' /C calc'!A0", "\uff0b1+1", "\uff0d2+3", "\uff20SUM(A1)", "\ufe621+1", "  =1+1", "\u3000\uff1d1+1"]
+TEXT_FIELDS = ("text", "highlight", "speaker", "role", "question", "title", "date", "kind", "source_url", "doc_id",
+               "passage_id")
 
 
-@pytest.mark.parametrize("payload", FORMULAS, ids=["hyperlink", "dde", "plus", "minus", "at", "tab", "cr"])
+def result_with(**texts) -> Result:
+    return Result(rank=1, score=-0.25, **(dict.fromkeys(TEXT_FIELDS, "x") | texts))
+
+
+@pytest.mark.parametrize("payload", FORMULAS, ids=["hyperlink", "dde", "plus", "minus", "at", "tab", "cr",
+                                                   "full-width equals", "full-width plus", "full-width minus",
+                                                   "full-width at", "small plus", "after spaces",
+                                                   "after an ideographic space"])
 def test_no_csv_cell_starts_a_formula(payload):
-    texts = {name: payload for name in ("text", "highlight", "speaker", "role", "question", "title", "date",
-                                        "kind", "source_url", "doc_id", "passage_id")}
-    result = Result(rank=1, score=-0.25, **texts)
+    texts = dict.fromkeys(TEXT_FIELDS, payload)
+    result = result_with(**texts)
 
     row = next(csv.DictReader(io.StringIO(results_csv([result]))))
 
     assert {name: row[name] for name in texts} == {name: "'" + payload for name in texts}
     assert (row["rank"], row["score"]) == ("1", "-0.25")  # numbers are numbers, not formulas
+
+
+def test_every_csv_cell_is_quoted_so_a_semicolon_starts_no_cell():
+    """A spreadsheet set to split on `;` read `x; =cmd...` as two cells, the second a formula."""
+    exported = results_csv([result_with(text="Gas prices; =cmd|' /C calc'!A0", title="Remarks; @SUM(1)")])
+
+    cells = [re.findall(r'(?:^|,)("(?:[^"]|"")*"|[^,]*)', line) for line in exported.splitlines()]
+
+    assert len(cells) == 2 and all(cell.startswith('"') for line in cells for cell in line)
 
 
 def test_the_csv_of_a_hostile_transcript_is_inert(hostile):
@@ -234,6 +289,71 @@ def test_no_escape_sequence_reaches_the_terminal(hostile, tmp_path):
     assert found[0]["title"] == "Brief ]0;pwned ing ]52;c;aGk="  # stored without its control characters
     assert found[0]["doc_id"] == "2022-03-01-brief-]0;pwned-ing-]52;c;aGk=-"
     assert next(r for r in formulas if r["doc_id"] == "2022-03-02-formulas")["source_url"] is None
+
+
+NAMES = {
+    "a tab": ("2022-03-05-tab\tname-gaggle.txt", "2022-03-05-tab-name-gaggle"),
+    "a newline": ("2022-03-05-new\nline-gaggle.txt", "2022-03-05-new-line-gaggle"),
+    "a carriage return": ("2022-03-05-cr\rgaggle.txt", "2022-03-05-cr-gaggle"),
+    "a line separator": ("2022-03-05-ls\u2028gaggle.txt", "2022-03-05-ls-gaggle"),
+    "NEL": ("2022-03-05-nel\x85gaggle.txt", "2022-03-05-nel-gaggle"),
+    "a space": ("2022-03-05-press gaggle.txt", "2022-03-05-press-gaggle"),
+    "CSI and a bidi override": ("2022-03-06-c1\x9b31mred\u202egnp-gaggle.txt", "2022-03-06-c1-31mred-gnp-gaggle"),
+    "a right-to-left mark": ("2022-03-06-rlm\u200fgaggle.txt", "2022-03-06-rlm-gaggle"),
+    "decomposed": ("2022-03-09-cafe\u0301-gaggle.txt", "2022-03-09-caf\u00e9-gaggle"),
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_id_and_a_title_taken_from_a_file_name_are_one_line_of_composed_text(tmp_path, name):
+    file_name, doc_id = NAMES[name]
+    (tmp_path / file_name).write_text(plain_text("Gas prices and an odd file name."))
+
+    doc = read_document(tmp_path / file_name)
+
+    assert doc.doc_id == doc_id
+    assert re.fullmatch(r"[^\s\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e]+( [^\s\x00-\x1f\x7f-\x9f]+)*", doc.title)
+    assert unicodedata.is_normalized("NFC", doc.title) and unicodedata.is_normalized("NFC", doc.doc_id)
+
+
+UNSEEN = ["\x9b", "\x85", "\x7f", "\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c"]
+SHOWN_RAW = UNSEEN + ["\u2028", "\u2029"]  # json_text also escapes what ends a line in JavaScript
+
+
+@pytest.mark.parametrize("char", SHOWN_RAW, ids=[f"U+{ord(c):04X}" for c in SHOWN_RAW])
+def test_json_output_escapes_every_control_and_bidi_character(char):
+    text = f"Remarks {char}[31m on gas prices"
+
+    exported = results_json("gas" + char, Results([result_with(title=text, text=text)], False))
+
+    assert char not in exported and f"\\u{ord(char):04x}" in exported
+    assert json.loads(exported)["results"][0]["title"] == text and json.loads(json_text(text)) == text
+
+
+@pytest.mark.parametrize("char", UNSEEN, ids=[f"U+{ord(c):04X}" for c in UNSEEN])
+def test_no_c1_or_bidi_character_reaches_the_terminal_or_json_raw(tmp_path, char):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / f"2022-03-06-{char}x-empty.md").write_text("")
+
+    readable, as_json = run("inspect", folder).output, run("inspect", folder, "--json").stdout
+
+    assert char not in readable and char not in as_json and printable(char) in readable
+    assert json.loads(as_json)["failed"][0]["path"] == str(folder / f"2022-03-06-{char}x-empty.md")
+
+
+@pytest.mark.parametrize("text", ["a\rb", "a\r\nb", "a\nb", "a\u2028b", "a\x0bb", "a\x0cb", "a\x85b"],
+                         ids=["cr", "crlf", "lf", "line separator", "vt", "ff", "nel"])
+def test_the_page_shows_a_text_with_line_breaks_on_one_line(text):
+    assert escape(text) == "a b"
+
+
+@pytest.mark.parametrize("first, second", [("2022-03-08-Case-Gaggle", "2022-03-08-case-gaggle"),
+                                           ("2022-03-08-a.b", "2022-03-08-a-b"), ("caf\u00e9", "cafe\u0301")],
+                         ids=["case", "punctuation", "composed or not"])
+def test_two_ids_the_readable_key_would_merge_get_two_card_keys(first, second):
+    assert card_key(first) != card_key(second)
+    assert card_key(first) == card_key(first) and re.fullmatch(r"card-[a-z0-9-]+", card_key(first))
 
 
 # 7. FIFOs, devices and files that never end

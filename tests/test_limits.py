@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from indexer.errors import BadQuery
 from indexer.records import ROLES
 from indexer.search import MAX_K, MAX_QUESTION_CHARS, MODES, Filters
+from indexer.search.ranking import DEFAULT_TUNING, Tuning
 
 pytest_plugins = ["index_fixtures"]
 
@@ -44,6 +45,8 @@ def expected_bound(value, end: bool):
     if len(parts[0]) != 4 or not all(1 <= len(part) <= 2 for part in parts[1:]):
         return REFUSED
     year, *rest = (int(part) for part in parts)
+    if not 1789 <= year <= 2100:  # the years White House statements can have
+        return REFUSED
     try:
         if not rest:
             first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -140,7 +143,11 @@ BAD_BOUNDS = {
                 "--since '2022-02-10' --until '2022-02-20'"),
     "words": ("March 2022", "--since 'March 2022' is not a date"),
     "a time of day": ("2022-03-07T10:00", "is not a date"),
-    "year 0": ("0000-01", "is not a date"),
+    "year 0": ("0000-01", "--since '0000-01': the year must be from 1789 to 2100"),
+    "year 1": ("0001", "--since '0001': the year must be from 1789 to 2100"),
+    "year 1788": ("1788-12-31", "the year must be from 1789 to 2100"),
+    "year 9999": ("9999", "--since '9999': the year must be from 1789 to 2100"),
+    "a 10 MB bound": ("2" * 10_000_000, f"--since '{'2' * 27}...{'2' * 28}' is not a date"),
     "not text": (20220301, "since must be text such as '2022-03' or None, not int"),
 }
 
@@ -176,7 +183,42 @@ BAD_REQUESTS = {
     "an empty speaker": (dict(filters=Filters(speakers=("",))), "speakers must be a tuple of names (non-empty text)"),
     "a kind not text": (dict(filters=Filters(kinds=(["gaggle"],))), "kinds must be a tuple of names"),
     "role not text": (dict(filters=Filters(role=3)), "role must be text"),
+    "tuning a string": (dict(tuning="x"), "tuning must be a ranking.Tuning(...) or None, not str"),
+    "tuning a dict": (dict(tuning={"clean_query": True}), "tuning must be a ranking.Tuning(...) or None, not dict"),
+    "mode 10 MB": (dict(mode="x" * 10_000_000), f"unknown mode '{'x' * 27}...{'x' * 28}'; "),
 }
+LONG_ID = "x" * 10_000_000
+CUT_ID = f"'{'x' * 27}...{'x' * 28}'"  # how a message shows a 10 MB id: cut by reprlib
+BAD_CALLS = {
+    "context of None": ("context", (None,), "a passage id must be text, not NoneType"),
+    "context of a list": ("context", (["x#t1p0-0"],), "a passage id must be text, not list"),
+    "context of an int": ("context", (5,), "a passage id must be text, not int"),
+    "context of a surrogate": ("context", ("\ud800",), "no passage '\\ud800' in this index (an id is UTF-8 text"),
+    "context of 10 MB": ("context", (LONG_ID,), f"no passage {CUT_ID} in this index (an id is UTF-8 text of at most "
+                                                "1,000 characters)"),
+    "context before '2'": ("context", ("x", "2"), "before must be a whole number of turns from 0 to 1,000, not '2'"),
+    "context before 2.5": ("context", ("x", 2.5), "before must be a whole number of turns from 0 to 1,000, not 2.5"),
+    "context after -5": ("context", ("x", 2, -5), "after must be a whole number of turns from 0 to 1,000, not -5"),
+    "context before 10**18": ("context", ("x", 10**18), "not 1000000000000000000"),
+    "transcript of None": ("transcript", (None,), "a document id must be text, not NoneType"),
+    "transcript of a dict": ("transcript", ({},), "a document id must be text, not dict"),
+    "transcript of a surrogate": ("transcript", ("\ud800",), "no document '\\ud800' in this index"),
+    "transcript of 10 MB": ("transcript", (LONG_ID,), f"no document {CUT_ID} in this index"),
+    "speakers None": ("match_speakers", (None,), "speakers must be a tuple of names (non-empty text), not None"),
+    "speakers an int": ("match_speakers", ((5,),), "speakers must be a tuple of names (non-empty text), not (5,)"),
+    "speakers a string": ("match_speakers", ("Psaki",), "speakers must be a tuple of names, e.g. speakers=('Psaki',)"),
+    "speakers 10 MB": ("match_speakers", ((LONG_ID,),), f"no speaker named {CUT_ID} in this index"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_CALLS)
+def test_a_bad_id_or_name_is_refused_and_shown_cut(slice_index, name):
+    method, args, message = BAD_CALLS[name]
+
+    with pytest.raises(BadQuery) as refused:
+        getattr(slice_index, method)(*args)
+
+    assert message in str(refused.value) and len(str(refused.value)) < 300
 
 
 @pytest.mark.parametrize("name", BAD_REQUESTS)
@@ -215,7 +257,7 @@ def mostly(usual, *odd):
 def written_dates(draw, possible: bool) -> str:
     """A date written in one of the documented forms, padded or not; if not `possible`, any year, month 0 to
     13 and day 0 to 32."""
-    year = draw(st.integers(2021, 2022) if possible else st.integers(0, 9999))
+    year = draw(st.integers(2021, 2022) if possible else st.integers(0, 9999) | st.sampled_from([1788, 1789, 2100, 2101]))
     month = draw(st.integers(1, 12) if possible else st.integers(0, 13))
     day = draw(st.integers(1, 28) if possible else st.integers(0, 32))
     pad = draw(st.booleans())
@@ -261,6 +303,7 @@ ks = mostly(st.integers(1, 20), st.integers(-3, 0), st.sampled_from([MAX_K, MAX_
 per_docs = mostly(st.none() | st.integers(0, 4), st.integers(-2, -1), st.floats(0, 3), st.booleans(),
                   st.text(max_size=2))
 modes = mostly(st.sampled_from(MODES), st.text(max_size=8), st.none())
+tunings = mostly(st.none() | st.just(DEFAULT_TUNING), st.text(max_size=4), st.integers(), st.just({}), st.lists(st.none()))
 roles = mostly(st.none() | st.just("official") | st.just(""), st.sampled_from(ROLES), st.text(max_size=8),
                st.integers())
 
@@ -282,21 +325,23 @@ def filter_values(facts):
     return mostly(st.none() | one_filter, st.just({"since": "2022"}), st.just("2022"))
 
 
-def expected_request(question, k, per_doc, mode) -> bool:
+def expected_request(question, k, per_doc, mode, tuning) -> bool:
     whole = isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= MAX_K
     capped = per_doc is None or (isinstance(per_doc, int) and not isinstance(per_doc, bool) and per_doc >= 0)
-    return whole and capped and mode in MODES and isinstance(question, str) and len(question) <= MAX_QUESTION_CHARS
+    return (whole and capped and mode in MODES and isinstance(question, str) and len(question) <= MAX_QUESTION_CHARS
+            and (tuning is None or isinstance(tuning, Tuning)))
 
 
 @EXAMPLES
-@given(data=st.data(), question=questions, k=ks, per_doc=per_docs, mode=modes)
-def test_any_search_is_answered_within_its_filters_or_refused(slice_index, facts, data, question, k, per_doc, mode):
+@given(data=st.data(), question=questions, k=ks, per_doc=per_docs, mode=modes, tuning=tunings)
+def test_any_search_is_answered_within_its_filters_or_refused(slice_index, facts, data, question, k, per_doc, mode,
+                                                              tuning):
     filters = data.draw(filter_values(facts), label="filters")
     expected = expected_filters(filters, facts)
-    valid = expected != REFUSED and expected_request(question, k, per_doc, mode)
+    valid = expected != REFUSED and expected_request(question, k, per_doc, mode, tuning)
 
     try:
-        results = slice_index.search(question, k=k, filters=filters, mode=mode, per_doc=per_doc)
+        results = slice_index.search(question, k=k, filters=filters, mode=mode, per_doc=per_doc, tuning=tuning)
     except BadQuery as refused:
         # Only the question's words are left to the code to judge ("no words to search for").
         assert not valid or (question not in QUESTIONS and str(refused).startswith("the question")), str(refused)

@@ -82,7 +82,7 @@ def test_the_csv_starts_with_a_byte_order_mark_so_a_spreadsheet_reads_utf_8():
     rows = [result(text="“We’re not going to get ahead of the President” — she said.")]
     with_bom = results_csv(rows, bom=True)
 
-    assert with_bom.startswith("\ufeffrank,score,text,")
+    assert with_bom.startswith("\ufeff\"rank\",\"score\",\"text\",")
     assert with_bom.encode("utf-8")[:3] == b"\xef\xbb\xbf"
     assert with_bom[1:] == results_csv(rows)
     assert next(csv.DictReader(io.StringIO(with_bom.encode("utf-8").decode("utf-8-sig"))))["text"] == rows[0].text

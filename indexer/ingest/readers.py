@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 
 from ..controls import CONTROL
 from ..errors import UnreadableFile
-from ..records import Document, Source, real_date
+from ..records import DATE_RANGE, Document, Source, real_date
 from .speakers import PRESIDENTS
 
 WHITEHOUSE = "whitehouse.gov"
@@ -49,6 +49,7 @@ _APP_FOOTER = re.compile(
     r"^.*\bOnline by Gerhard Peters and John T\. Woolley|^Filed Under\s*$", re.M
 )
 _DEFAULT_DAYS = (dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2))  # a part the text leaves out differs
+_NOT_IN_ID = re.compile(r"\s|" + CONTROL.pattern)
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 # Biden-era pages left www.whitehouse.gov on 2025-01-20 for the archive, at the same path.
 _WHITEHOUSE_BRIEFING_ROOM = re.compile(r"^https?://(?:www\.)?whitehouse\.gov(?=/briefing-room/)", re.I)
@@ -231,8 +232,8 @@ def _read_plain(path: Path, text: str) -> Document:
     match = _DATE_IN_NAME.search(path.name)
     date = real_date(match[1]) if match else None
     if match and not date:
-        raise UnreadableFile(f"the date in the file name, {match[1]}, is not a real date: rename the file "
-                             "with the transcript's date, YYYY-MM-DD")
+        raise UnreadableFile(f"the date in the file name, {match[1]}, is not a real date from "
+                             f"{DATE_RANGE}: rename the file with the transcript's date, YYYY-MM-DD")
     title = clean_text(path.stem.replace("-", " ").replace("_", " "))
     if date:
         title = title.replace(date.replace("-", " "), "").strip() or title
@@ -273,11 +274,12 @@ def _markdown_to_text(text: str) -> str:
 
 
 def _doc_id(path: Path) -> str:
-    """The file name without its extension or source suffix: stable across machines."""
-    stem = path.stem
+    """The file name without its extension or source suffix, NFC (macOS writes names decomposed), each space,
+    line break or control character a hyphen: stable across machines, and one line wherever it is shown."""
+    stem = unicodedata.normalize("NFC", path.stem)
     for suffix in (".whitehouse", ".presidency-project"):
         stem = stem.removesuffix(suffix)
-    return CONTROL.sub("-", stem)
+    return _NOT_IN_ID.sub("-", stem)
 
 
 def _iso_date(value) -> str | None:
@@ -288,10 +290,10 @@ def _iso_date(value) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        dates = {dateparser.parse(value.strip(), default=default).date() for default in _DEFAULT_DAYS}
+        dates = {dateparser.parse(value.strip(), default=default, ignoretz=True).date() for default in _DEFAULT_DAYS}
     except (ValueError, OverflowError):
         return None
-    return dates.pop().isoformat() if len(dates) == 1 else None
+    return real_date(dates.pop().isoformat()) if len(dates) == 1 else None
 
 
 def _url(value) -> str | None:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import reprlib
 from dataclasses import dataclass
 
 from rapidfuzz import process
 
 from ..errors import BadQuery
-from ..records import ROLES
+from ..records import FIRST_DAY, ROLES
+from .limits import check_names, shown
 
 DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY (digits 0-9; a one-digit month or day is fine)"
+LAST_YEAR = 2100  # a bound names a year of White House statements: from FIRST_DAY's to this one
 _BOUND = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{1,2})(?:-(?P<day>[0-9]{1,2}))?)?")
 
 
@@ -54,7 +55,7 @@ def resolve(filters: Filters | None, facts) -> Bounds:
         raise BadQuery(f"--since {since} is after --until {until}; swap them")
     speakers = tuple(match_speakers(filters.speakers, facts.speaker_names)) if filters.speakers else ()
     if filters.role and filters.role not in ROLES:
-        raise BadQuery(f"unknown role {filters.role!r}; use one of: {', '.join(ROLES)}")
+        raise BadQuery(f"unknown role {shown(filters.role)}; use one of: {', '.join(ROLES)}")
     if filters.kinds:
         _check_kinds(filters.kinds, {kind for kind, _ in facts.kinds})
     return Bounds(since, until, speakers, filters.role or None, tuple(filters.kinds or ()))
@@ -97,21 +98,19 @@ def _checked(filters: Filters | None) -> Filters:
         values = getattr(filters, name)
         if not values:
             continue
-        if isinstance(values, str):
-            raise BadQuery(f"{name} must be a tuple of names, e.g. {name}=({values!r},)")
-        if not isinstance(values, (tuple, list)) or not all(isinstance(v, str) and v.strip() for v in values):
-            raise BadQuery(f"{name} must be a tuple of names (non-empty text), not {reprlib.repr(values)}")
+        check_names(values, name)
     return filters
 
 
 def _check_kinds(kinds: tuple[str, ...], known: set[str]) -> None:
     for kind in kinds:
         if kind not in known:
-            raise BadQuery(f"unknown kind {kind!r}; this index has: {', '.join(sorted(known))}")
+            raise BadQuery(f"unknown kind {shown(kind)}; this index has: {', '.join(sorted(known))}")
 
 
 def match_speakers(wanted: tuple[str, ...], names: list[str]) -> list[str]:
     """Display names for the requested speakers: a full name or a surname, any case."""
+    check_names(wanted, "speakers")
     matched = []
     for request in wanted:
         key = request.strip().casefold()
@@ -121,7 +120,7 @@ def match_speakers(wanted: tuple[str, ...], names: list[str]) -> list[str]:
         if not hits:
             close = [m[0] for m in process.extract(request, names, limit=3, score_cutoff=60)]
             hint = f"; did you mean {', '.join(close)}?" if close else "; see `python -m indexer stats`"
-            raise BadQuery(f"no speaker named {request!r} in this index{hint}")
+            raise BadQuery(f"no speaker named {shown(request)} in this index{hint}")
         matched.extend(hits)
     return matched
 
@@ -129,13 +128,15 @@ def match_speakers(wanted: tuple[str, ...], names: list[str]) -> list[str]:
 def parse_date_bound(value: str | None, end: bool, name: str) -> str | None:
     """The ISO date a bound means: "2022" and "2022-03" (or "2022-3") are the whole year or month, its first
     day for a start (`end` False), its last for an end. Anything else is a BadQuery, never a guess."""
-    if value is None or not value.strip():
+    if value is None or not str.strip(value):
         return None
-    text = value.strip()
+    text = str.strip(value)  # a str subclass may redefine strip
     match = _BOUND.fullmatch(text)
     if match is None:
         raise BadQuery(_not_a_date(name, text))
     year, month, day = (int(part) if part else None for part in match.group("year", "month", "day"))
+    if not FIRST_DAY.year <= year <= LAST_YEAR:
+        raise BadQuery(f"{name} {shown(text)}: the year must be from {FIRST_DAY.year} to {LAST_YEAR}")
     try:
         if month is None:
             return (dt.date(year, 12, 31) if end else dt.date(year, 1, 1)).isoformat()
@@ -149,5 +150,6 @@ def parse_date_bound(value: str | None, end: bool, name: str) -> str | None:
 def _not_a_date(name: str, text: str) -> str:
     if "/" in text:
         start, _, finish = (part.strip() for part in text.partition("/"))
-        return f"{name} {text!r} is a range; give each end its own bound: --since {start!r} --until {finish!r}"
-    return f"{name} {text!r} is not a date; use {DATE_FORMS}"
+        return (f"{name} {shown(text)} is a range; give each end its own bound: --since {shown(start)} "
+                f"--until {shown(finish)}")
+    return f"{name} {shown(text)} is not a date; use {DATE_FORMS}"

@@ -25,7 +25,7 @@ from ..store import local, location
 from . import ranking, results
 from .facts import BoundedCache, Facts
 from .filters import Filters, match_speakers
-from .limits import check_question, check_request
+from .limits import check_id, check_question, check_request, check_turns
 from .query import Query, parse_query
 from .question import Hints, named_words, parse_question, read_hints
 from .retrieval import Retriever, embedding_pool
@@ -139,7 +139,7 @@ class Index:
     def _choose(self, question, k, filters, mode, per_doc, tuning, leave_out=frozenset()):
         """The query, the best k (id, score) and the confidence (None unless measured): candidates are
         fetched wider until k survive the cuts."""
-        check_request(question, k, mode, per_doc)
+        check_request(question, k, mode, per_doc, tuning)
         tuning = ranking.DEFAULT_TUNING if tuning is None else tuning
         query = parse_question(question, clean=tuning.clean_query)
         where = self.store.where(filters, self._facts, query)
@@ -188,6 +188,8 @@ class Index:
     @_damage_reported
     def context(self, passage_id: str, before: int = 2, after: int = 2) -> list[dict]:
         """The turns around a passage's turn, for showing the exchange it belongs to."""
+        check_id(passage_id, "passage")
+        check_turns(before, after)
         return results.context(self.store, passage_id, before, after)
 
     @_damage_reported
@@ -214,6 +216,7 @@ class Index:
     @_damage_reported
     def transcript(self, doc_id: str) -> results.Transcript:
         """The whole document: every turn, with the passages cut from each (BadQuery if there is none)."""
+        check_id(doc_id, "document")
         return results.transcript(self.store, doc_id)
 
     def close(self) -> None:

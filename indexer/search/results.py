@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 from ..errors import BadQuery
 from ..records import Source, real_date
+from .limits import shown
 from .highlight import best_sentences
 from .query import Query
 
@@ -77,7 +78,7 @@ def context(store, passage_id: str, before: int = 2, after: int = 2) -> list[dic
     """The turns around a passage's turn, for showing the exchange it belongs to."""
     place = store.passage_place(passage_id)
     if place is None:
-        raise BadQuery(f"no passage {passage_id!r} in this index")
+        raise BadQuery(f"no passage {shown(passage_id)} in this index")
     doc_id, turn = place
     return [t | {"is_answer": t["number"] == turn} for t in store.turns(doc_id, turn - before, turn + after)]
 
@@ -170,7 +171,7 @@ def transcript(store, doc_id: str) -> Transcript:
     document."""
     doc = store.document(doc_id)
     if doc is None:
-        raise BadQuery(f"no document {doc_id!r} in this index")
+        raise BadQuery(f"no document {shown(doc_id)} in this index")
     passages: dict[int, list[dict]] = {}
     for row in store.passages_of(doc_id):
         passages.setdefault(row["turn"], []).append(
