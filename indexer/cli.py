@@ -257,15 +257,18 @@ def check(index_dir, store):
 @click.option("--indexes", "index_root", type=click.Path(file_okay=False), default=None,
               help="The folder of the eval indexes, one per model, each index-<key of corpus and settings> "
                    "[default: /tmp/eval]; an index is reused when it was built from the same files and settings.")
+@click.option("--store", default=None, help="A Milvus Lite file, e.g. milvus:///tmp/eval/eval.db: each model's "
+              "eval index is a Lite file beside it, eval-<key>.db, reused as the local ones are "
+              "[default: $PODIUM_STORE, else the local store under --indexes].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly_errors
-def evaluate_command(more_paths, corpus, sample, seed, index_root, as_json):
+def evaluate_command(more_paths, corpus, sample, seed, index_root, store, as_json):
     """Score keyword, dense, plain hybrid and the default ranking on question->answer pairs and the dev set."""
     from .evaluation.runs import DEFAULT_CORPUS, evaluate, readable_report
 
     corpus = [*corpus, *more_paths]
     report = evaluate(corpus or DEFAULT_CORPUS, sample=sample, seed=seed, index_root=index_root,
-                      progress=sys.stderr.isatty())
+                      progress=sys.stderr.isatty(), store=store)
     if as_json:
         click.echo(json_text(report))
     else:

@@ -10,7 +10,7 @@ import pytest
 
 from corpus_slices import BRIEFINGS
 from indexer.embedding.embedder import content_hash
-from indexer.errors import IndexCorrupt
+from indexer.errors import BadQuery, IndexCorrupt
 from indexer.evaluation import cases, metrics, runs
 from indexer.embedding.embedder import BASE_MODEL, DEFAULT_MODEL
 from indexer.search import Index
@@ -62,17 +62,29 @@ def test_mean_metrics_averages_each_key():
 
 
 @pytest.fixture(scope="module")
-def eval_run(tmp_path_factory):
-    """Two evals over the same slice and index folder: the first builds, the second reuses.
-    Returns the plain model's index, where the baselines ran."""
+def eval_options(tmp_path_factory) -> dict:
+    """The eval's settings for the four calls, with the small dev set and shared questions written out."""
     folder = tmp_path_factory.mktemp("eval")
     devset, shared = folder / "devset.jsonl", folder / "questions.jsonl"
     devset.write_text("\n".join(json.dumps(item) for item in DEVSET) + "\n")
     shared.write_text("\n".join(json.dumps(item) for item in SHARED) + "\n")
-    options = dict(sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, shared_path=shared,
-                   progress=False)
-    first, second = runs.evaluate(CALLS, **options), runs.evaluate(CALLS, **options)
+    return dict(sample=15, seed=3, index_root=folder / "indexes", devset_path=devset, shared_path=shared,
+                progress=False)
+
+
+@pytest.fixture(scope="module")
+def eval_run(eval_options):
+    """Two evals over the same slice and index folder: the first builds, the second reuses.
+    Returns the plain model's index, where the baselines ran."""
+    first, second = runs.evaluate(CALLS, **eval_options), runs.evaluate(CALLS, **eval_options)
     return Path(first["config"]["indexes"][BASE_MODEL]), first, second
+
+
+@pytest.fixture(scope="module")
+def eval_milvus(eval_options, tmp_path_factory):
+    """The same two evals with `--store` a Milvus Lite file: (its spec, the first report, the second)."""
+    spec = f"milvus://{tmp_path_factory.mktemp('eval-milvus') / 'eval.db'}"
+    return spec, runs.evaluate(CALLS, **eval_options, store=spec), runs.evaluate(CALLS, **eval_options, store=spec)
 
 
 def test_the_report_has_every_configuration_and_metric(eval_run):
@@ -147,3 +159,36 @@ def test_sampling_is_fixed_by_the_seed_and_stays_in_the_slice(eval_run):
     assert [c.query for c in first] != [c.query for c in cases.sample_pairs(index, CALLS, 10, 4)]
     assert all(pid.split("#")[0] in {p.stem for p in CALLS} for c in first for pid in c.relevant)
     assert all(len(c.query.split()) >= cases.MIN_QUESTION_WORDS for c in first)
+
+
+def _cases(index: Index) -> list[list[tuple]]:
+    """What each question set asks of an index and what it counts as relevant there."""
+    found = [cases.sample_pairs(index, CALLS, 15, 3), cases.dev_cases(index, DEVSET), cases.shared_cases(index, SHARED)]
+    return [[(c.query, c.relevant, c.leave_out, c.unmatched) for c in kind] for kind in found]
+
+
+def test_the_eval_on_milvus_lite_asks_the_same_and_scores_alike(eval_run, eval_milvus):
+    """`eval --store`: one Lite file per model beside the spec's, reused, and the same pairs, dev and shared
+    cases as the local eval, scored within 0.01 (both stores rank with FTS5's BM25 and exact dense search)."""
+    local_dir, local, _ = eval_run
+    spec, first, second = eval_milvus
+    assert (first["config"]["built"], second["config"]["built"]) == (True, False)
+    assert all(path.startswith(spec.removesuffix(".db") + "-") for path in first["config"]["indexes"].values())
+    assert first["config"]["passages"] == local["config"]["passages"]
+    local_index, milvus_index = Index.open(local_dir), Index.open(store=first["config"]["indexes"][BASE_MODEL])
+    runs.check_no_leakage(milvus_index)
+    assert _cases(milvus_index) == _cases(local_index)
+    for name, result in local["results"].items():
+        on_milvus = first["results"][name]
+        for scores, there in [(result, on_milvus), (result["dev"], on_milvus["dev"]),
+                              (result["shared"], on_milvus["shared"])]:
+            for metric in set(scores) & {"mrr@10", "ndcg@10", "recall@10", "recall@100", "hit@1", "hit@10"}:
+                assert there[metric] == pytest.approx(scores[metric], abs=0.01), (name, metric)
+    milvus_index.manifest.passage_settings = {"max_words": 200, "embed_input": "question + passage text"}
+    with pytest.raises(IndexCorrupt, match="questions left out"):
+        runs.check_no_leakage(milvus_index)
+
+
+def test_the_eval_names_a_server_store_it_cannot_use():
+    with pytest.raises(BadQuery, match="needs a Milvus Lite file"):
+        runs.ensure_index([str(CALLS[0])], store="http://127.0.0.1:9")

@@ -4,7 +4,8 @@ shared questions people wrote (../shared/questions).
 A sampled reporter question is the query, and the official answer that
 followed it (its passages) is what should come back; the question itself is
 indexed as evidence for its answer, so each pair leaves its own copy out
-(`Case.leave_out`, leave-one-out). The dev set
+(`Case.leave_out`, leave-one-out). Every set is read through the store's
+methods, so the same cases come from the local store and from Milvus. The dev set
 (bench/devset.jsonl) names relevant passages by document and a quote: a
 result is relevant when its doc_id matches and its text contains the quote,
 whitespace-normalized. The shared questions are judged by their own scorer's
@@ -75,14 +76,12 @@ def sample_pairs(index: Index, corpus: Sequence[str | Path], n: int, seed: int) 
     """
     roots = [str(Path(p).resolve()) for p in corpus]
     in_slice = {
-        doc for doc, path in index.db.execute("SELECT doc_id, path FROM documents")
+        doc for doc, path in index.store.document_paths()
         if any(str(Path(path).resolve()).startswith(root) for root in roots)
     }
     groups: dict[tuple[str, str], set[str]] = {}
     asked: dict[tuple[str, str], int] = {}
-    for doc, question, passage, question_id in index.db.execute(
-        "SELECT doc_id, question, passage_id, question_id FROM passages WHERE question IS NOT NULL ORDER BY id"
-    ):
+    for doc, question, passage, question_id in index.store.prompted_passages():
         if doc in in_slice and len(question.split()) >= MIN_QUESTION_WORDS:
             groups.setdefault((doc, question), set()).add(passage)
             asked[(doc, question)] = question_id
@@ -108,9 +107,7 @@ def dev_cases(index: Index, devset: list[dict]) -> list[Case]:
         relevant, unmatched = set(), []
         for judged in item["relevant"]:
             quote = normalize(judged["quote"])
-            hits = {pid for pid, text in index.db.execute(
-                "SELECT passage_id, text FROM passages WHERE doc_id = ?", (judged["doc_id"],)
-            ) if quote in normalize(text)}
+            hits = {pid for pid, text in index.store.passage_texts_in(judged["doc_id"]) if quote in normalize(text)}
             relevant |= hits
             if not hits:
                 unmatched.append(judged["quote"])
@@ -128,8 +125,7 @@ def shared_cases(index: Index, questions: list[dict]) -> list[Case]:
     for item in questions:
         judged = scorer.judgments(item) if item["relevant"] else []
         dates = sorted({date for date, _, _ in judged})
-        rows = index.db.execute(f"SELECT passage_id, text, date FROM passages WHERE date IN "
-                                f"({','.join('?' * len(dates))})", dates) if dates else []
+        rows = index.store.passages_on(dates) if dates else []
         relevant = {pid for pid, text, date in rows if scorer.relevant({"text": text, "date": date}, judged)}
         cases.append(Case(query=item["query"], relevant=relevant, id=item["id"], kind=item["kind"]))
     return cases
@@ -152,6 +148,5 @@ def answer_documents(cases: list[Case]) -> set[str]:
 
 
 def passage_texts(index: Index, passage_ids: list[str]) -> list[str]:
-    marks = ",".join("?" * len(passage_ids))
-    rows = dict(index.db.execute(f"SELECT passage_id, text FROM passages WHERE passage_id IN ({marks})", passage_ids))
+    rows = index.store.texts_by_passage_id(passage_ids) if passage_ids else {}
     return [rows[pid] for pid in passage_ids]

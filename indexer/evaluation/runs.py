@@ -30,12 +30,14 @@ from pathlib import Path
 
 from ..embedding import adapter
 from ..embedding.embedder import BASE_MODEL, DEFAULT_MODEL, content_hash, model_name
-from ..errors import IndexCorrupt, IndexMissing
+from ..errors import BadQuery, IndexCorrupt, IndexMissing
 from ..index.build import EMBED_INPUT, build_index, passage_settings
+from ..index.manifest import Manifest
 from ..index.opening import open_version
 from ..ingest.passages import MAX_WORDS
 from ..search import Index
 from ..search.ranking import DEFAULT_TUNING, PLAIN, Tuning, is_non_answer
+from ..store import location
 from .cases import (CORPUS_ROOT, DEVSET, SHARED_QUESTIONS, Case, answer_documents, dev_cases, eval_sources,
                     judged_files, passage_texts, read_devset, read_shared, sample_pairs, shared_cases)
 from .metrics import auto_metrics, dev_metrics, mean_metrics
@@ -65,37 +67,61 @@ def index_key(sources: list[str], model: str) -> str:
 def matches(index_dir: Path, sources: list[str], model: str) -> bool:
     """Whether the index at `index_dir` was built from exactly `sources` with these settings."""
     try:
-        version, manifest = open_version(index_dir)
+        _, manifest = open_version(index_dir)
     except (IndexMissing, IndexCorrupt):
         return False
+    return _built_as(manifest, sources, model)
+
+
+def _built_as(manifest: Manifest | None, sources: list[str], model: str) -> bool:
     return (
-        sorted(str(Path(s).resolve()) for s in manifest.sources) == sources
+        manifest is not None
+        and sorted(str(Path(s).resolve()) for s in manifest.sources) == sources
         and manifest.model == model
         and manifest.passage_settings == passage_settings(MAX_WORDS)
     )
 
 
 def ensure_index(sources: list[str], root: Path | None = None, model: str | None = None,
-                 progress: bool = True) -> tuple[Path, bool]:
-    """(index directory under `root`, whether it was built now): reuse a matching index, else build one."""
+                 progress: bool = True, store: str | None = None) -> tuple[Index, bool]:
+    """(the eval index of `model`, opened; whether it was built now): a matching one is reused, else built.
+    Locally it is a folder under `root`; in a Milvus Lite `store` (milvus:///dir/eval.db), a file beside it."""
     name = model_name(model)
-    index_dir = Path(root or EVAL_ROOT) / f"index-{index_key(sources, name)}"
-    if matches(index_dir, sources, name):
-        return index_dir, False
-    build_index(sources, index_dir, model=model, progress=progress)
-    return index_dir, True
+    key = index_key(sources, name)
+    spec = location.chosen(store)
+    if spec:
+        spec = eval_store(spec, key)
+        fresh = not _built_as(location.current_manifest(spec), sources, name)
+        if fresh:
+            build_index(sources, None, model=model, progress=progress, store=spec)
+        return Index.open(store=spec), fresh
+    index_dir = Path(root or EVAL_ROOT) / f"index-{key}"
+    fresh = not matches(index_dir, sources, name)
+    if fresh:
+        build_index(sources, index_dir, model=model, progress=progress)
+    return Index.open(index_dir), fresh
+
+
+def eval_store(spec: str, key: str) -> str:
+    """The Milvus Lite file of one eval index: `key` added to the file `spec` names. A Milvus server holds one
+    index (one alias), and the eval needs one per model, so it takes a Lite file only."""
+    if not spec.startswith(location.LITE):
+        raise BadQuery(f"eval --store needs a Milvus Lite file, e.g. milvus:///tmp/eval/eval.db, not {spec}: it "
+                       "builds one index per model and a Milvus server holds one index")
+    path = Path(location.uri(spec))
+    return f"{location.LITE}{path.with_name(f'{path.stem}-{key}{path.suffix}')}"
 
 
 def check_no_leakage(index: Index) -> None:
-    """Fail unless the prompting questions are out of both retrievers: FTS holds only passage text,
-    and the model saw only passage text (the manifest's embed_input, checked against stored hashes)."""
-    columns = [row[1] for row in index.db.execute("PRAGMA table_info(passages_fts)")]
-    if columns != ["text"]:
-        raise IndexCorrupt(f"the keyword index holds {columns}, not just the passage text: questions would leak")
+    """Fail unless the prompting questions are out of both retrievers: the keyword index (FTS5 locally, the
+    BM25 terms in Milvus) holds only passage text, and the model saw only passage text (the manifest's
+    embed_input, checked against stored hashes)."""
+    if not index.store.keyword_text_only():
+        raise IndexCorrupt("the keyword index holds more than the passage text: questions would leak")
     if index.manifest.passage_settings.get("embed_input") != EMBED_INPUT:
         raise IndexCorrupt("the index embeds more than the passage text; rebuild the eval index with questions left out")
-    row = index.db.execute("SELECT text, content_hash FROM passages WHERE question IS NOT NULL LIMIT 1").fetchone()
-    if row and content_hash(row["text"]) != row["content_hash"]:
+    row = index.store.a_prompted_passage()
+    if row and content_hash(row[0]) != row[1]:
         raise IndexCorrupt("the stored vectors were not made from the passage text alone: questions may leak")
 
 
@@ -150,15 +176,15 @@ def evaluate(
     configs: dict[str, tuple[str, Tuning, str]] = CONFIGS,
     progress: bool = True,
     shared_path: Path = SHARED_QUESTIONS,
+    store: str | None = None,
 ) -> dict:
-    """Build or reuse the eval indexes (one per model, under `index_root`), then score every
-    configuration on the three question sets."""
+    """Build or reuse the eval indexes (one per model, under `index_root`, or Milvus Lite files beside the one
+    `store` names), then score every configuration on the three question sets."""
     devset, shared = read_devset(devset_path), read_shared(shared_path)
     sources = eval_sources(corpus, judged_files(devset, shared))
     built, indexes = {}, {}
     for model in dict.fromkeys([BASE_MODEL, *(model for _, _, model in configs.values())]):
-        index_dir, built[model] = ensure_index(sources, index_root, model, progress=progress)
-        indexes[model] = Index.open(index_dir)
+        indexes[model], built[model] = ensure_index(sources, index_root, model, progress=progress, store=store)
         check_no_leakage(indexes[model])
     plain = indexes[BASE_MODEL]  # where the pairs are drawn and the dev quotes found (same passages in each)
     pairs = sample_pairs(plain, corpus, sample, seed)

@@ -190,6 +190,40 @@ class LocalStore:
         return self.db.execute("SELECT passage_id, turn, para_start, para_end FROM passages WHERE doc_id = ? "
                                "ORDER BY turn, para_start", (doc_id,)).fetchall()
 
+    # ---- what the eval reads (indexer/evaluation/): the same rows from either store
+
+    def document_paths(self) -> list[tuple[str, str]]:
+        """(doc_id, path) of every document."""
+        return [tuple(row) for row in self.db.execute("SELECT doc_id, path FROM documents")]
+
+    def prompted_passages(self) -> list[tuple[str, str, str, int]]:
+        """(doc_id, question, passage_id, question_id) of every passage a question prompted, in row order."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT doc_id, question, passage_id, question_id FROM passages WHERE question IS NOT NULL ORDER BY id")]
+
+    def passage_texts_in(self, doc_id: str) -> list[tuple[str, str]]:
+        """(passage_id, text) of a document's passages."""
+        return [tuple(row) for row in self.db.execute("SELECT passage_id, text FROM passages WHERE doc_id = ?",
+                                                      (doc_id,))]
+
+    def passages_on(self, dates: list[str]) -> list[tuple[str, str, str]]:
+        """(passage_id, text, date) of the passages of these dates."""
+        return [tuple(row) for row in self.db.execute(
+            f"SELECT passage_id, text, date FROM passages WHERE date IN ({','.join('?' * len(dates))})", dates)]
+
+    def texts_by_passage_id(self, passage_ids: list[str]) -> dict[str, str]:
+        return dict(self.db.execute(f"SELECT passage_id, text FROM passages WHERE passage_id IN "
+                                    f"({','.join('?' * len(passage_ids))})", passage_ids).fetchall())
+
+    def keyword_text_only(self) -> bool:
+        """Whether the keyword index holds the passage text and nothing else (no question words)."""
+        return [row[1] for row in self.db.execute("PRAGMA table_info(passages_fts)")] == ["text"]
+
+    def a_prompted_passage(self) -> tuple[str, str] | None:
+        """(text, content_hash) of one passage a question prompted, None if none was."""
+        row = self.db.execute("SELECT text, content_hash FROM passages WHERE question IS NOT NULL LIMIT 1").fetchone()
+        return tuple(row) if row else None
+
     def sizes(self) -> dict:
         """How many documents and passages the version holds, and its bytes on disk."""
         return {"documents": self.db.execute("SELECT count(*) FROM documents").fetchone()[0],

@@ -58,11 +58,28 @@ def current_version_name(spec: str) -> str | None:
     """The version the store serves now (None if it holds no index): one connection, one alias read."""
     from .milvus_layout import current_version
 
+    return _read(spec, current_version)
+
+
+def current_manifest(spec: str):
+    """The manifest of the version the store serves now, None if it holds no index."""
+    from .milvus_layout import current_version
+    from .milvus_read import read_manifest
+
+    def manifest(client):
+        version = current_version(client)
+        return read_manifest(client, version) if version else None
+
+    return _read(spec, manifest)
+
+
+def _read(spec: str, read):
+    """`read(client)` over one connection, its failures one clear error."""
     client = connect(spec)
     with failures_reported(spec):
-        version = current_version(client)
+        found = read(client)
     client.close()
-    return version
+    return found
 
 
 def open_milvus(spec: str):

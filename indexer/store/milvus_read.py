@@ -200,6 +200,40 @@ class MilvusStore:
                            ["passage_id", "turn", "para_start", "para_end"])
         return sorted(rows, key=lambda row: (row["turn"], row["para_start"]))
 
+    # ---- what the eval reads (indexer/evaluation/): the same rows as the local store's
+
+    def document_paths(self) -> list[tuple[str, str]]:
+        return [(row["doc_id"], row["path"]) for row in self._where("documents", "", ["doc_id", "path"])]
+
+    def prompted_passages(self) -> list[tuple[str, str, str, int]]:
+        """(doc_id, question, passage_id, question_id) of every passage a question prompted, in row order."""
+        rows = sorted(self._where("passages", "asked == true", ["id", "doc_id", "question", "passage_id",
+                                                                 "question_id"]), key=lambda row: row["id"])
+        return [(row["doc_id"], row["question"], row["passage_id"], row["question_id"]) for row in rows]
+
+    def passage_texts_in(self, doc_id: str) -> list[tuple[str, str]]:
+        rows = self._where("passages", f"doc_id == {milvus_filters.literal(doc_id)}", ["passage_id", "text"])
+        return [(row["passage_id"], row["text"]) for row in rows]
+
+    def passages_on(self, dates: list[str]) -> list[tuple[str, str, str]]:
+        rows = self._where("passages", _in("date", dates), ["passage_id", "text", "date"])
+        return [(row["passage_id"], row["text"], row["date"]) for row in rows]
+
+    def texts_by_passage_id(self, passage_ids: list[str]) -> dict[str, str]:
+        return {row["passage_id"]: row["text"]
+                for row in self._where("passages", _in("passage_id", passage_ids), ["passage_id", "text"])}
+
+    def keyword_text_only(self) -> bool:
+        """Whether a prompted passage's BM25 terms (its sparse vector's words) are its text's and no more."""
+        rows = self.client.query(self.names["passages"], filter="asked == true", output_fields=["text", "terms"],
+                                 limit=1)
+        return not rows or rows[0]["terms"] == terms.stemmed([rows[0]["text"]], self._stemmer)[0]
+
+    def a_prompted_passage(self) -> tuple[str, str] | None:
+        rows = self.client.query(self.names["passages"], filter="asked == true",
+                                 output_fields=["text", "content_hash"], limit=1)
+        return (rows[0]["text"], rows[0]["content_hash"]) if rows else None
+
     def sizes(self) -> dict:
         count = {part: self._count(part) for part in ("documents", "passages")}
         file = Path(location.uri(self.location))
