@@ -26,6 +26,12 @@ BUDGET_CALL = BRIEFINGS / "2022-03" / (
 )
 KYIV_CALL = BRIEFINGS / "2023-02" / "2023-02-21-on-the-record-press-call-by-national-security-advisor-jake-sullivan.md"
 SANDY_HOOK = STATEMENTS / "2022-02-15-statement-from-president-joe-biden-on-sandy-hook-settlement.md"
+FAUCI_FAREWELL = BRIEFINGS / "2022-11" / (
+    "2022-11-22-press-briefing-by-press-secretary-karine-jean-pierre-covid-19-response-coordinator-dr-ashish-jha-and-"
+    "chief-medial-advisor-dr-anthony-fauci.md"
+)
+AFRICA_SUMMIT_CALL = BRIEFINGS / "2022-12" / "2022-12-08-background-press-call-on-the-u-s-africa-leaders-summit.md"
+NAP_BRIEFING = BRIEFINGS / "2024-08" / "2024-08-07-press-briefing-by-press-secretary-karine-jean-pierre-66.md"
 PSAKI_STATEMENT = STATEMENTS / (
     "2022-02-21-statement-by-press-secretary-jen-psaki-on-russian-announcement-on-eastern-ukraine.md"
 )
@@ -79,6 +85,30 @@ def test_replies_and_sign_offs_are_no_passages():
     assert turns[6].text == "Yep."
     assert turns[11].text.startswith("Thank you all. That concludes the call. And with that, the embargo is lifted.")
     assert {p.turn for p in passages_of(WHITEHOUSE_SEED)}.isdisjoint({6, 11})
+
+
+@pytest.mark.parametrize("path, number, text", [
+    (FAUCI_FAREWELL, 109, "You want to — you want to answer it?"),
+    (FAUCI_FAREWELL, 111, "Okay. He — he says he’ll answer it.\n\nOkay, go ahead. Go ahead."),
+    (AFRICA_SUMMIT_CALL, 14, "[Senior administration official], do you want to take that one? "
+                             "Have we lost [senior administration official]?"),
+    (NAP_BRIEFING, 0, "All right. Good afternoon, everybody.\n\nCome on. Good afternoon, everybody."),
+])
+def test_handing_over_and_greeting_are_no_passages(path, number, text):
+    """An official handing the question to another official, or greeting the room, answers nothing."""
+    turn = next(t for t in turns_of(path) if t.number == number and t.role == "official")
+
+    assert turn.text == text
+    assert number not in {p.turn for p in passages_of(path)}
+
+
+def test_the_answer_after_a_hand_over_is_a_passage():
+    """Fauci's answer after three turns of handing over is kept, and the hand-over is not."""
+    passages = passages_of(FAUCI_FAREWELL)
+
+    assert any(p.turn == 115 and p.text.startswith("All right. The answer is: If there are oversight hearings")
+               for p in passages)
+    assert not any("you want to answer it" in p.text for p in passages)
 
 
 def test_presidency_project_seed_passages():

@@ -1,10 +1,12 @@
 """Official words that run a briefing rather than answer a question.
 
 Calling on a reporter ("Phil.", "Go ahead, Peter."), "Let me finish my answer.",
-a counter-question ("— applied to Russia?"), a call's ground rules, embargo
-notice and sign-off ("That concludes the call. And with that, the embargo is
-lifted"): they stay in the transcript, but they are not passages, so they never
-rank as answers. A reporter's "Yes." after an official's counter-question is
+a counter-question ("— applied to Russia?"), handing a question to another
+official ("You want to answer it?", "Have we lost [senior administration
+official]?"), a greeting said on its own ("Good afternoon, everybody."), a
+call's ground rules, embargo notice and sign-off ("That concludes the call. And
+with that, the embargo is lifted"): they stay in the transcript, but they are
+not passages, so they never rank as answers. A reporter's "Yes." after an official's counter-question is
 not the question either: the answer that follows was prompted by the question
 before the counter-question.
 """
@@ -30,23 +32,36 @@ _PROCEDURE = re.compile(
 _CALLING_ON = re.compile(r"\b(?:go ahead|next question|last question|one more question|in the back|take a few)",
                          re.IGNORECASE)
 _CALLING_WORDS = 15
+_HANDING_OVER = re.compile(
+    r"\b(?:(?:do|did) you want to|you want to|would you like to|want to) (?:take|answer|add|jump|kick|start)|"
+    r"(?:he|she)(?: says (?:he|she))?['’]ll (?:answer|take) (?:it|that|this)|have we lost|"
+    r"(?:can|could) (?:you|everyone|everybody) (?:still )?hear me|over to you|"
+    r"good (?:morning|afternoon|evening),? (?:everybody|everyone|all)",
+    re.IGNORECASE,
+)
+_HANDING_WORDS = 20
 
 
 def is_procedure(paragraph: str) -> bool:
-    """Ground rules, an embargo notice, a sign-off, or calling on the next reporter."""
+    """Ground rules, an embargo notice, a sign-off, calling on the next reporter, handing a question to
+    another official, or a greeting on its own."""
     words = len(paragraph.split())
     if words < _PROCEDURE_WORDS and _PROCEDURE.search(paragraph):
+        return True
+    if words < _HANDING_WORDS and _HANDING_OVER.search(paragraph):
         return True
     return words < _CALLING_WORDS and bool(_CALLING_ON.search(paragraph))
 
 
 def is_aside(turn: Turn, following: Turn | None) -> bool:
-    """An official turn that is no answer: too short to be one, or a short question back to the reporter."""
+    """An official turn that is no answer: too short to be one, or a short question back to the reporter
+    or to another official (a hand-over)."""
     words = sum(len(p.split()) for p in turn.paragraphs if not is_procedure(p))
     if words < MIN_PASSAGE_WORDS:
         return True
-    asks_back = turn.text.rstrip().endswith("?") and following is not None and following.role == "reporter"
-    return asks_back and words < _ASIDE_WORDS
+    asks = turn.text.rstrip().endswith("?") and following is not None
+    answered_by_another = asks and (following.role == "reporter" or following.speaker != turn.speaker)
+    return answered_by_another and words < _ASIDE_WORDS
 
 
 def is_confirmation(turn: Turn) -> bool:
