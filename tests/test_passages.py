@@ -88,6 +88,8 @@ def test_replies_and_sign_offs_are_no_passages():
 
 
 @pytest.mark.parametrize("path, number, text", [
+    (FAUCI_FAREWELL, 107, "So, hold on one second. Dr. Jha is going to stay to take a couple more questions, but "
+                          "Dr. Fauci actually has to go.\n\nSo, thank you so much, Dr. Fauci."),
     (FAUCI_FAREWELL, 109, "You want to — you want to answer it?"),
     (FAUCI_FAREWELL, 111, "Okay. He — he says he’ll answer it.\n\nOkay, go ahead. Go ahead."),
     (AFRICA_SUMMIT_CALL, 14, "[Senior administration official], do you want to take that one? "

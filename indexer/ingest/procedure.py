@@ -3,7 +3,7 @@
 Calling on a reporter ("Phil.", "Go ahead, Peter."), "Let me finish my answer.",
 a counter-question ("— applied to Russia?"), handing a question to another
 official ("You want to answer it?", "Have we lost [senior administration
-official]?"), a greeting said on its own ("Good afternoon, everybody."), a
+official]?", "Dr. Fauci actually has to go."), a greeting said on its own ("Good afternoon, everybody."), a
 call's ground rules, embargo notice and sign-off ("That concludes the call. And
 with that, the embargo is lifted"): they stay in the transcript, but they are
 not passages, so they never rank as answers. A reporter's "Yes." after an official's counter-question is
@@ -36,10 +36,11 @@ _HANDING_OVER = re.compile(
     r"\b(?:(?:do|did) you want to|you want to|would you like to|want to) (?:take|answer|add|jump|kick|start)|"
     r"(?:he|she)(?: says (?:he|she))?['’]ll (?:answer|take) (?:it|that|this)|have we lost|"
     r"(?:can|could) (?:you|everyone|everybody) (?:still )?hear me|over to you|"
-    r"good (?:morning|afternoon|evening),? (?:everybody|everyone|all)",
+    r"good (?:morning|afternoon|evening),? (?:everybody|everyone|all)|"
+    r"(?:has|have) to (?:go|run)\b(?! through| to )|take (?:a couple|a few|one|two) more questions?",
     re.IGNORECASE,
 )
-_HANDING_WORDS = 20
+_HANDING_WORDS = 25
 
 
 def is_procedure(paragraph: str) -> bool:
