@@ -108,6 +108,19 @@ def embed(tokenizer, model, texts: list[str], max_tokens: int):
     return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1)
 
 
+def same_briefing_negatives(index: Index, train_rows: dict) -> dict:
+    """doc_id -> the rows of its substantive answers, for a hard negative: another answer of the same briefing."""
+    by_document: dict[str, list[int]] = {}
+    for (doc, _), rows in train_rows.items():
+        by_document.setdefault(doc, []).extend(rows)
+    return by_document
+
+
+def hard_negative(rows_of_document: list[int], answer: list[int], rng: random.Random) -> int | None:
+    others = [row for row in rows_of_document if row not in answer]
+    return rng.choice(others) if others else None
+
+
 def passage_text(index: Index, row: int) -> str:
     return index.db.execute("SELECT text FROM passages WHERE id = ?", (row,)).fetchone()[0]
 
@@ -135,9 +148,14 @@ def train(args) -> None:
     order = np.argsort(lengths)
     batches = [order[s:s + BATCH] for s in range(0, len(texts), BATCH)]  # similar lengths: little padding
     np.random.shuffle(batches)
+    negatives_of = same_briefing_negatives(index, train_rows) if args.hard_negatives else {}
+    rng = random.Random(0)
     started = time.time()
     for step, rows in enumerate(batches, 1):
         targets = [answers[i][np.random.randint(len(answers[i]))] for i in rows]
+        if args.hard_negatives:
+            found = (hard_negative(negatives_of[chosen[i][0]], answers[i], rng) for i in rows)
+            targets += [row for row in found if row is not None]
         with torch.autocast("cpu", dtype=torch.bfloat16):
             questions = embed(tokenizer, model, [texts[i] for i in rows], QUESTION_TOKENS).float()
             candidates = embed(tokenizer, model, [passage_text(index, r) for r in targets], PASSAGE_TOKENS).float()
@@ -148,11 +166,18 @@ def train(args) -> None:
         schedule.step()
         if step % args.report == 0:
             print(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - started:.0f} s", flush=True)
-    documents = sorted({doc for doc, _ in keys})  # the whole training split, whatever --skip/--pairs took
+    documents = {doc for doc, _ in keys}  # the whole training split, whatever --skip/--pairs took
+    if args.init:
+        from safetensors import safe_open
+
+        with safe_open(str(args.init), "pt") as before:
+            documents |= set(json.loads((before.metadata() or {}).get("documents", "[]")))
+    documents = sorted(documents)
     changes = {name: p.detach().to(torch.float16).contiguous() for name, p in model.named_parameters()
                if p.requires_grad}
     meta = {"base_model": "all-MiniLM-L6-v2", "rank": args.rank, "held_out": args.held_out,
-            "pairs": len(texts), "index": str(args.index), "documents": documents}
+            "pairs": len(texts), "index": str(args.index), "documents": documents,
+            "hard_negatives": args.hard_negatives, "init": str(args.init) if args.init else None}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_file(changes, str(args.out), metadata={k: json.dumps(v) for k, v in meta.items()})
     print(f"wrote {args.out}")
@@ -167,6 +192,8 @@ def main() -> None:
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--init", type=Path, help="continue from this adapter file")
+    parser.add_argument("--hard-negatives", action="store_true",
+                        help="add to each batch one other answer of each question's briefing")
     parser.add_argument("--report", type=int, default=25, help="print the loss every this many steps")
     parser.add_argument("--out", type=Path, required=True)
     train(parser.parse_args())

@@ -37,7 +37,7 @@ _HANDING_OVER = re.compile(
     r"(?:he|she)(?: says (?:he|she))?['’]ll (?:answer|take) (?:it|that|this)|have we lost|"
     r"(?:can|could) (?:you|everyone|everybody) (?:still )?hear me|over to you|"
     r"good (?:morning|afternoon|evening),? (?:everybody|everyone|all)|"
-    r"(?:has|have) to (?:go|run)\b(?! through| to )|take (?:a couple|a few|one|two) more questions?",
+    r"(?:has|have) to (?:go|run)\b(?! through| to | from| around)|take (?:a couple|a few|one|two) more questions?",
     re.IGNORECASE,
 )
 _HANDING_WORDS = 25
