@@ -10,11 +10,21 @@ softmax loss (each question against the batch's answers). The forward pass
 runs in bfloat16 (autocast), about twice as fast as fp32 on this CPU with the
 same losses to two decimals.
 
-The shipped adapter was trained on all 21,403 training pairs left once the
-non-answers are out (seed-1 order), one epoch, on the 2 cores in about 35
-minutes:
+The shipped adapter was first trained on all 21,403 training pairs left once
+the non-answers are out (seed-1 order), one epoch, in-batch negatives only, on
+the 2 cores in about 35 minutes:
 
-    .venv/bin/python bench/train_adapter.py --out indexer/data/briefings-adapter.safetensors
+    .venv/bin/python bench/train_adapter.py --out /tmp/adapter-1.safetensors
+
+and then continued twice on 6,000 pairs each (the first 6,000 of the 21,622
+that an index of today's passages gives from the same 846 documents, then the
+next 6,000), with a hard negative added for every question: another answer of
+the same briefing (`--hard-negatives`), lr 2e-4, about 17-20 minutes a run:
+
+    .venv/bin/python bench/train_adapter.py --index INDEX --init /tmp/adapter-1.safetensors \
+        --pairs 6000 --lr 2e-4 --hard-negatives --out /tmp/adapter-2.safetensors
+    .venv/bin/python bench/train_adapter.py --index INDEX --init /tmp/adapter-2.safetensors \
+        --skip 6000 --pairs 6000 --lr 2e-4 --hard-negatives --out indexer/data/briefings-adapter.safetensors
 
 Its check is the eval (`python -m indexer eval`), which embeds the 2022
 passages with it; the eval falls back to the plain model for a question set

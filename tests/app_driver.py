@@ -34,7 +34,7 @@ PRESIDENCY_CALL = {
     "speaker": "Senior Administration Official", "date": "2022-02-12", "kind": "background call",
     "title": "Background Press Call by a Senior Administration Official on the President's Call with "
              "Russian President Vladimir Putin",
-    "url": None, "source": "The American Presidency Project", "more": 6,
+    "url": None, "source": "The American Presidency Project", "more": 7,  # all eight of its passages too
     "asked": "Thank you so much for doing the call. Could you talk a little bit about, you know, anything "
              "that President Biden brought to the table today in terms of proposals, as far as an off-ramp "
              "that he thinks can get us to de-escalation? And then, could you also talk a little bit "

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .fusion import RRF_K
 
 FUSIONS = ("rrf", "scores", "evidence")
-NO_CLOSE_MATCH = 0.5  # below this confidence (indexer/search/evidence.py) nothing answers the question
+NO_CLOSE_MATCH = 0.45  # below this confidence (indexer/search/evidence.py) nothing answers the question
 
 
 @dataclass(frozen=True)
