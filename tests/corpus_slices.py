@@ -23,7 +23,7 @@ UPCOMING_CALL = BRIEFINGS / "2021-12" / (
 
 
 def slice_files() -> list[Path]:
-    """30 documents, 765 passages, 2021-12-30 .. 2022-03-31.
+    """30 documents, 769 passages, 2021-12-30 .. 2022-03-31.
 
     The two seeds, the February 2022 background calls, and March 2022 without
     nine long Jen Psaki briefings (her March 7 one stays): four kinds, seventeen

@@ -2,7 +2,7 @@
 
 Loaded as a plugin (`pytest_plugins = ["index_fixtures"]`) by the modules that
 need it, so the session index is built once per run, whichever of them runs
-first. Building it embeds 765 passages and 400-odd prompts. The same slice
+first. Building it embeds 769 passages and 400-odd prompts. The same slice
 in a Milvus Lite file (`slice_milvus`) is built once per run too, for the
 search tests that run over both stores (`any_index`), and `milvus_server`
 runs `milvus-lite server` for the tests that reach a store over the network.

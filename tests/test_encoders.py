@@ -24,7 +24,7 @@ ONNX_INT8 = f"onnx-int8-r{engines.RECIPE}"
 
 @pytest.fixture(scope="module")
 def sample() -> tuple[list[str], list[str]]:
-    """200 passages of the March 2022 background calls, and the 63 distinct reporter questions in them."""
+    """200 passages of the March 2022 background calls, and the 64 distinct reporter questions in them."""
     corpus = read_corpus(background_calls_march(), progress=False)
     questions = sorted({p.question for p in corpus.passages if p.question and len(p.question.split()) >= 5})
     return [embed_input(p) for p in corpus.passages[:200]], questions
@@ -64,11 +64,11 @@ def test_the_default_encoder_is_onnx_int8_and_agrees_with_torch(sample, torch_ve
     assert default_embedder.encoder == ONNX_INT8
     assert passages.shape == (200, 384) and np.allclose(np.linalg.norm(passages, axis=1), 1, atol=1e-5)
     # measured on AMD EPYC (AVX-512 VNNI), recipe 4, the default (adapted) model: mean 0.99861, min 0.99706,
-    # top-5 305 of 315 (the adapter before its hard negatives, 66 questions before hand-overs left the passages:
+    # top-5 311 of 320 (the adapter before its hard negatives, 66 questions before hand-overs left the passages:
     # 0.99861, 0.99655, 320 of 330; before replies and sign-offs left them, 71 questions: 0.99858, 0.99540, 345
     # of 355; the plain model 0.99887, 0.99507, 346)
     assert cosines.mean() >= 0.998 and cosines.min() >= 0.99
-    assert len(questions) == 63 and same_top5 >= 296  # 94% of the top 5 in common, as before
+    assert len(questions) == 64 and same_top5 >= 301  # 94% of the top 5 in common, as before
 
 
 def test_texts_are_batched_by_length_up_to_a_token_budget():

@@ -104,6 +104,24 @@ def test_handing_over_and_greeting_are_no_passages(path, number, text):
     assert number not in {p.turn for p in passages_of(path)}
 
 
+@pytest.mark.parametrize("path, said", [
+    (BRIEFINGS / "2022-11" / "2022-11-30-press-briefing-by-press-secretary-karine-jean-pierre-november-30-2022.md",
+     "That’s how they want to take care of this situation."),
+    (BRIEFINGS / "2021-02" / "2021-02-17-press-briefing-by-white-house-covid-19-response-team-and-public-health-"
+                             "officials-4.md",
+     "Good morning, everybody. It’s been 27 days since the President launched"),
+    (BRIEFINGS / "2023-04" / "2023-04-04-press-briefing-by-press-secretary-karine-jean-pierre-23.md",
+     "have to go back to my team before I can comment fully"),
+    (BRIEFINGS / "2021-02" / "2021-02-25-press-briefing-by-press-secretary-jen-psaki-february-25-2021.md",
+     "we’ll have to go from there"),
+    (BRIEFINGS / "2022-11" / "2022-11-04-press-gaggle-by-press-secretary-karine-jean-pierre-en-route-chicago-il.md",
+     "The President will return to Washington, D.C., on Thursday, November 17th."),
+])
+def test_answers_that_sound_like_handing_over_stay_passages(path, said):
+    """The words of a hand-over or a goodbye inside an answer, or a greeting before the news, keep the answer."""
+    assert any(said in p.text for p in passages_of(path))
+
+
 def test_the_answer_after_a_hand_over_is_a_passage():
     """Fauci's answer after three turns of handing over is kept, and the hand-over is not."""
     passages = passages_of(FAUCI_FAREWELL)

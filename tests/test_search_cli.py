@@ -68,8 +68,8 @@ def test_stats_json(slice_dir):
     result = run("stats", "--index", slice_dir, "--json")
     info = json.loads(result.stdout)
 
-    assert (info["documents"], info["passages"], info["speakers"]) == (30, 765, 16)
-    assert info["top_speakers"][0] == {"name": "Senior Administration Official", "passages": 348}
+    assert (info["documents"], info["passages"], info["speakers"]) == (30, 769, 16)
+    assert info["top_speakers"][0] == {"name": "Senior Administration Official", "passages": 351}
     assert info["date_range"] == ["2021-12-30", "2022-03-31"]
     assert info["model"] == DEFAULT_MODEL and info["size_bytes"] > 0
 

@@ -28,8 +28,8 @@ def test_frequencies_are_fts5_document_counts(slice_index):
     vocabulary = slice_index._facts.vocabulary
     words = ["president", "sanctions", "banks", "pump", "xylophone"]
 
-    assert vocabulary.passages == 765
-    assert vocabulary.frequency(words) == [287, 96, 55, 11, 0]
+    assert vocabulary.passages == 769
+    assert vocabulary.frequency(words) == [287, 97, 56, 11, 0]
     for word, count in zip(words, vocabulary.frequency(words)):
         matched = slice_index.db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?", (f'"{word}"',))
         assert matched.fetchone()[0] == count

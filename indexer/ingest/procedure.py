@@ -3,13 +3,13 @@
 Calling on a reporter ("Phil.", "Go ahead, Peter."), "Let me finish my answer.",
 a counter-question ("— applied to Russia?"), handing a question to another
 official ("You want to answer it?", "Have we lost [senior administration
-official]?", "Dr. Fauci actually has to go."), a greeting said on its own ("Good afternoon, everybody."), a
-call's ground rules, embargo notice and sign-off ("That concludes the call. And
-with that, the embargo is lifted"): they stay in the transcript, but they are
-not passages, so they never rank as answers. A reporter's "Yes." after an official's counter-question is
-not the question either: the answer that follows was prompted by the question
-before the counter-question.
-"""
+official]?", "Dr. Fauci actually has to go."), a greeting said on its own
+("Good afternoon, everybody."), a call's ground rules, embargo notice and
+sign-off ("That concludes the call. And with that, the embargo is lifted"):
+they stay in the transcript, but they are not passages, so they never rank as
+answers. A reporter's "Yes." after an official's counter-question is not the
+question either: the answer that follows was prompted by the question before
+the counter-question."""
 
 from __future__ import annotations
 
@@ -33,14 +33,13 @@ _CALLING_ON = re.compile(r"\b(?:go ahead|next question|last question|one more qu
                          re.IGNORECASE)
 _CALLING_WORDS = 15
 _HANDING_OVER = re.compile(
-    r"\b(?:(?:do|did) you want to|you want to|would you like to|want to) (?:take|answer|add|jump|kick|start)|"
-    r"(?:he|she)(?: says (?:he|she))?['’]ll (?:answer|take) (?:it|that|this)|have we lost|"
-    r"(?:can|could) (?:you|everyone|everybody) (?:still )?hear me|over to you|"
-    r"good (?:morning|afternoon|evening),? (?:everybody|everyone|all)|"
-    r"(?:has|have) to (?:go|run)\b(?! through| to | from| around)|take (?:a couple|a few|one|two) more questions?",
+    r"\b(?:you want|you like) to (?:take|answer|add|jump|kick|start|speak)[^.?!]{0,40}\?|"
+    r"(?:he|she)(?: says (?:he|she))?['’]ll (?:answer|take) (?:it|that|this)|have we lost|over to you|"
+    r"(?:has|have) to (?:go|run)[.,!]|take (?:a couple|a few|one|two) more questions?|"
+    r"\bgood (?:morning|afternoon|evening),? (?:everybody|everyone|all)\b",
     re.IGNORECASE,
 )
-_HANDING_WORDS = 25
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
 
 def is_procedure(paragraph: str) -> bool:
@@ -49,9 +48,17 @@ def is_procedure(paragraph: str) -> bool:
     words = len(paragraph.split())
     if words < _PROCEDURE_WORDS and _PROCEDURE.search(paragraph):
         return True
-    if words < _HANDING_WORDS and _HANDING_OVER.search(paragraph):
+    if _hands_over(paragraph):
         return True
     return words < _CALLING_WORDS and bool(_CALLING_ON.search(paragraph))
+
+
+def _hands_over(paragraph: str) -> bool:
+    """A paragraph of handing over or greeting, with fewer other words than a passage needs:
+    "All right. Good afternoon, everybody." runs the briefing; a greeting and the day's news is news."""
+    sentences = _SENTENCE_END.split(paragraph)
+    rest = [sentence for sentence in sentences if not _HANDING_OVER.search(sentence)]
+    return len(rest) < len(sentences) and len(" ".join(rest).split()) < MIN_PASSAGE_WORDS
 
 
 def is_aside(turn: Turn, following: Turn | None) -> bool:
@@ -61,7 +68,8 @@ def is_aside(turn: Turn, following: Turn | None) -> bool:
     if words < MIN_PASSAGE_WORDS:
         return True
     asks = turn.text.rstrip().endswith("?") and following is not None
-    answered_by_another = asks and (following.role == "reporter" or following.speaker != turn.speaker)
+    answered_by_another = asks and (following.role == "reporter"
+                                    or (following.role == "official" and following.speaker != turn.speaker))
     return answered_by_another and words < _ASIDE_WORDS
 
 
