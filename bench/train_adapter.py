@@ -19,7 +19,10 @@ the 2 cores in about 35 minutes:
 and then continued twice on 6,000 pairs each (the first 6,000 of the 21,622
 that an index of today's passages gives from the same 846 documents, then the
 next 6,000), with a hard negative added for every question: another answer of
-the same briefing (`--hard-negatives`), lr 2e-4, about 17-20 minutes a run:
+the same briefing (`--hard-negatives`), lr 2e-4, about 17-20 minutes a run.
+(Those runs could, rarely, draw as a question's hard negative the answer of
+another question of the same briefing in the same batch; the script now
+leaves every answer of the batch out of the draw.)
 
     .venv/bin/python bench/train_adapter.py --index INDEX --init /tmp/adapter-1.safetensors \
         --pairs 6000 --lr 2e-4 --hard-negatives --out /tmp/adapter-2.safetensors
@@ -47,6 +50,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from indexer.embedding import adapter  # noqa: E402
 from indexer.embedding.embedder import BASE_MODEL, model_folder  # noqa: E402
 from indexer.search import Index  # noqa: E402
 from indexer.search.question import parse_question  # noqa: E402
@@ -118,7 +122,7 @@ def embed(tokenizer, model, texts: list[str], max_tokens: int):
     return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1)
 
 
-def same_briefing_negatives(index: Index, train_rows: dict) -> dict:
+def same_briefing_negatives(train_rows: dict) -> dict:
     """doc_id -> the rows of its substantive answers, for a hard negative: another answer of the same briefing."""
     by_document: dict[str, list[int]] = {}
     for (doc, _), rows in train_rows.items():
@@ -126,8 +130,9 @@ def same_briefing_negatives(index: Index, train_rows: dict) -> dict:
     return by_document
 
 
-def hard_negative(rows_of_document: list[int], answer: list[int], rng: random.Random) -> int | None:
-    others = [row for row in rows_of_document if row not in answer]
+def hard_negative(rows_of_document: list[int], answers_in_batch: set[int], rng: random.Random) -> int | None:
+    """Another answer of the briefing, never one of the batch's answers (it would be some question's positive)."""
+    others = [row for row in rows_of_document if row not in answers_in_batch]
     return rng.choice(others) if others else None
 
 
@@ -158,13 +163,14 @@ def train(args) -> None:
     order = np.argsort(lengths)
     batches = [order[s:s + BATCH] for s in range(0, len(texts), BATCH)]  # similar lengths: little padding
     np.random.shuffle(batches)
-    negatives_of = same_briefing_negatives(index, train_rows) if args.hard_negatives else {}
+    negatives_of = same_briefing_negatives(train_rows) if args.hard_negatives else {}
     rng = random.Random(0)
     started = time.time()
     for step, rows in enumerate(batches, 1):
         targets = [answers[i][np.random.randint(len(answers[i]))] for i in rows]
         if args.hard_negatives:
-            found = (hard_negative(negatives_of[chosen[i][0]], answers[i], rng) for i in rows)
+            in_batch = {row for i in rows for row in answers[i]}
+            found = (hard_negative(negatives_of[chosen[i][0]], in_batch, rng) for i in rows)
             targets += [row for row in found if row is not None]
         with torch.autocast("cpu", dtype=torch.bfloat16):
             questions = embed(tokenizer, model, [texts[i] for i in rows], QUESTION_TOKENS).float()
@@ -187,7 +193,7 @@ def train(args) -> None:
                if p.requires_grad}
     meta = {"base_model": "all-MiniLM-L6-v2", "rank": args.rank, "held_out": args.held_out,
             "pairs": len(texts), "index": str(args.index), "documents": documents,
-            "hard_negatives": args.hard_negatives, "init": str(args.init) if args.init else None}
+            "hard_negatives": args.hard_negatives, "init": adapter.name_of(args.init) if args.init else None}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_file(changes, str(args.out), metadata={k: json.dumps(v) for k, v in meta.items()})
     print(f"wrote {args.out}")

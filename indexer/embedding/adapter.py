@@ -34,8 +34,13 @@ _WEIGHTS = "model.safetensors"
 
 @lru_cache(maxsize=1)
 def name() -> str:
-    """The adapter as a model name carries it: "briefings-" and the start of its file's SHA-256."""
-    return "briefings-" + hashlib.sha256(ADAPTER.read_bytes()).hexdigest()[:8]
+    """The shipped adapter as a model name carries it."""
+    return name_of(ADAPTER)
+
+
+def name_of(path: Path) -> str:
+    """An adapter file's name in a model name: "briefings-" and the start of the file's SHA-256."""
+    return "briefings-" + hashlib.sha256(path.read_bytes()).hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)
