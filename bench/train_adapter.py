@@ -184,10 +184,7 @@ def train(args) -> None:
             print(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - started:.0f} s", flush=True)
     documents = {doc for doc, _ in keys}  # the whole training split, whatever --skip/--pairs took
     if args.init:
-        from safetensors import safe_open
-
-        with safe_open(str(args.init), "pt") as before:
-            documents |= set(json.loads((before.metadata() or {}).get("documents", "[]")))
+        documents |= set(adapter.metadata_of(args.init).get("documents", []))
     documents = sorted(documents)
     changes = {name: p.detach().to(torch.float16).contiguous() for name, p in model.named_parameters()
                if p.requires_grad}

@@ -45,10 +45,15 @@ def name_of(path: Path) -> str:
 
 @lru_cache(maxsize=1)
 def metadata() -> dict:
-    """What the adapter was trained on and how: base model, rank, pairs, held-out documents."""
+    """What the shipped adapter was trained on and how: base model, rank, pairs, held-out documents."""
+    return metadata_of(ADAPTER)
+
+
+def metadata_of(path: Path) -> dict:
+    """An adapter file's training record, as bench/train_adapter.py writes it."""
     from safetensors import safe_open
 
-    with safe_open(str(ADAPTER), framework="numpy") as adapter:
+    with safe_open(str(path), framework="numpy") as adapter:
         raw = adapter.metadata() or {}
     return {key: json.loads(value) for key, value in raw.items()}
 
